@@ -1,0 +1,176 @@
+"""Embedded back end: one DuckDB file. Single writer at a time; connections retry while the file is locked."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import random
+import threading
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+from sqlglot import exp
+
+from . import sql as sqlmod
+from .base import Params, Warehouse, WarehouseError
+from .naming import DEFAULT_SOURCES, TableNames
+
+log = logging.getLogger(__name__)
+DIALECT = "duckdb"
+
+
+class DuckDBWarehouse(Warehouse):
+    backend = "duckdb"
+
+    def __init__(self, path: str | Path, names: TableNames | None = None, lock_timeout_s: float = 600.0):
+        self.path = str(path)
+        self.names = names or TableNames()
+        self.lock_timeout_s = lock_timeout_s
+        self._local = threading.local()
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+
+    # -- connections -------------------------------------------------------------------------------
+    @contextlib.contextmanager
+    def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A connection for one unit of work; nested calls reuse it (one transaction scope)."""
+        existing = getattr(self._local, "conn", None)
+        if existing is not None:
+            yield existing
+            return
+        conn = self._open()
+        self._local.conn = conn
+        try:
+            yield conn
+        finally:
+            self._local.conn = None
+            conn.close()
+
+    def _open(self) -> duckdb.DuckDBPyConnection:
+        deadline = time.monotonic() + self.lock_timeout_s
+        delay = 0.05
+        while True:
+            try:
+                conn = duckdb.connect(self.path)
+                conn.execute("SET TimeZone = 'UTC'")
+                return conn
+            except duckdb.IOException as exc:
+                if "lock" not in str(exc).lower() or time.monotonic() > deadline:
+                    raise WarehouseError(f"cannot open DuckDB file {self.path}: {exc}") from None
+                log.info("DuckDB file %s is locked by another writer; waiting %.1fs", self.path, delay)
+                time.sleep(delay + random.random() * delay)
+                delay = min(delay * 2, 2.0)
+
+    # -- rendering ---------------------------------------------------------------------------------
+    def _rewrite(self, table: exp.Table) -> None:
+        catalog, schema, name = self.names.logical(table.catalog, table.db, table.name)
+        table.set("catalog", None)
+        table.set("db", exp.to_identifier(TableNames.duckdb_schema(catalog, schema)))
+        table.set("this", exp.to_identifier(name))
+
+    def _statements(self, name: str) -> list[sqlmod.Statement]:
+        return sqlmod.render(sqlmod.parse_file(name), DIALECT, self._rewrite, f"sql/{name}.sql")
+
+    def _generated(self, text: str, source: str) -> list[sqlmod.Statement]:
+        return sqlmod.render(sqlmod.parse_text(text, source), DIALECT, self._rewrite, source)
+
+    def _run(self, conn: duckdb.DuckDBPyConnection, stmts: Sequence[sqlmod.Statement], params: Params) -> duckdb.DuckDBPyConnection:
+        for st in stmts:
+            try:
+                conn.execute(st.sql, st.bind(params))
+            except duckdb.Error as exc:
+                raise WarehouseError(f"{st.source} failed on DuckDB: {exc}") from None
+        return conn
+
+    # -- interface ---------------------------------------------------------------------------------
+    def physical_schemas(self) -> list[str]:
+        logical = {(self.names.target_catalog, self.names.target_schema)}
+        logical |= {self.names.logical(*src)[:2] for src in DEFAULT_SOURCES.values()}
+        return sorted(TableNames.duckdb_schema(c, s) for c, s in logical)
+
+    def ensure_schema(self) -> None:
+        with self.connect() as conn:
+            for schema in self.physical_schemas():
+                conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
+            for name in sqlmod.ddl_files("ddl/target"):
+                self._run(conn, self._statements(name), {})
+
+    def ensure_system_tables(self) -> None:
+        """Local stand-ins for Databricks system tables (embedded default only), with their real schemas."""
+        self.ensure_schema()
+        with self.connect() as conn:
+            for name in sqlmod.ddl_files("ddl/system"):
+                self._run(conn, self._statements(name), {})
+
+    def execute(self, sql_name: str, params: Params | None = None) -> None:
+        with self.connect() as conn:
+            self._run(conn, self._statements(sql_name), params or {})
+
+    def query(self, sql_name: str, params: Params | None = None) -> pa.Table:
+        stmts = self._statements(sql_name)
+        if len(stmts) != 1:
+            raise WarehouseError(f"sql/{sql_name}.sql must hold exactly one query")
+        with self.connect() as conn:
+            return self._run(conn, stmts, params or {}).fetch_arrow_table()
+
+    def columns(self, table: str) -> list[str]:
+        return list(sqlmod.ddl_columns(table))
+
+    def replace(self, table: str, sql_name: str, params: Params, where: Mapping[str, Any]) -> int:
+        delete, insert, wparams = sqlmod.replace_text(table, self.columns(table), sqlmod.body_of(sql_name), where)
+        stmts = self._generated(delete, f"replace {table} (delete)") + self._generated(insert, f"replace {table} from sql/{sql_name}.sql")
+        with self.connect() as conn:
+            conn.execute("BEGIN TRANSACTION")
+            try:
+                self._run(conn, stmts[:1], {**params, **wparams})
+                inserted = self._run(conn, stmts[1:], {**params, **wparams}).fetchone()
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+        return int(inserted[0]) if inserted else 0
+
+    def merge(self, table: str, sql_name: str, params: Params, keys: Sequence[str]) -> int:
+        text = sqlmod.merge_text(table, self.columns(table), keys, sqlmod.body_of(sql_name))
+        stmts = self._generated(text, f"merge {table} from sql/{sql_name}.sql")
+        with self.connect() as conn:
+            row = self._run(conn, stmts, params).fetchone()
+        return int(row[0]) if row else 0
+
+    def merge_rows(self, table: str, rows: pa.Table, keys: Sequence[str]) -> int:
+        columns = self.columns(table)
+        missing = sorted(set(columns) - set(rows.column_names))
+        if missing:
+            raise WarehouseError(f"rows for {table} lack column(s) {', '.join(missing)}")
+        source = f"SELECT {', '.join(sqlmod.ident(c) for c in columns)} FROM {sqlmod.STAGED_PREFIX}_rows"
+        stmts = self._generated(sqlmod.merge_text(table, columns, keys, source), f"merge rows into {table}")
+        with self.connect() as conn:
+            conn.register(f"{sqlmod.STAGED_PREFIX}_rows", rows)
+            try:
+                self._run(conn, stmts, {})
+            finally:
+                conn.unregister(f"{sqlmod.STAGED_PREFIX}_rows")
+        return rows.num_rows
+
+    # -- embedded-only helpers ---------------------------------------------------------------------
+    def insert_arrow(self, logical_table: tuple[str, str, str], rows: pa.Table) -> int:
+        """Append rows to a (source) table by column name; used to load the sandbox's system tables."""
+        catalog, schema, name = self.names.logical(*logical_table)
+        physical = f'"{TableNames.duckdb_schema(catalog, schema)}"."{sqlmod.ident(name)}"'
+        with self.connect() as conn:
+            conn.register("__staged_load", rows)
+            try:
+                conn.execute(f"INSERT INTO {physical} BY NAME SELECT * FROM __staged_load")
+            finally:
+                conn.unregister("__staged_load")
+        return rows.num_rows
+
+    def sql(self, text: str, params: Params | None = None) -> list[tuple[Any, ...]]:
+        """Run ad-hoc Databricks SQL against the embedded warehouse (tests, the demo's summary)."""
+        stmts = self._generated(text, "<ad hoc>")
+        with self.connect() as conn:
+            return self._run(conn, stmts, params or {}).fetchall()

@@ -1,0 +1,63 @@
+"""Logical table names (as written in ``sql/``) to configured and physical names, in one place.
+
+SQL files name tables by their *default* logical names: ``system.access.audit``,
+``main.genie_analytics.message_details``. Settings may move the target schema or the source tables;
+the embedded back end must also map catalogs to DuckDB schemas because DuckDB reserves the catalog
+names ``system`` and ``main``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..settings import IDENTIFIER_RE, Settings
+
+DEFAULT_TARGET = ("main", "genie_analytics")
+DEFAULT_SOURCES = {
+    "audit": ("system", "access", "audit"),
+    "workspaces": ("system", "access", "workspaces_latest"),
+    "query_history": ("system", "query", "history"),
+}
+
+
+class UnknownTableError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class TableNames:
+    target_catalog: str = "main"
+    target_schema: str = "genie_analytics"
+    sources: dict[tuple[str, str, str], tuple[str, str, str]] = field(default_factory=dict)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> TableNames:
+        configured = {
+            "audit": settings.sources.audit,
+            "workspaces": settings.sources.workspaces,
+            "query_history": settings.sources.query_history,
+        }
+        sources = {DEFAULT_SOURCES[k]: tuple(v.split(".")) for k, v in configured.items()}
+        return cls(settings.target.catalog, settings.target.schema_, sources)  # type: ignore[arg-type]
+
+    def logical(self, catalog: str, schema: str, table: str) -> tuple[str, str, str]:
+        """Configured three-part name for a name as written in a SQL file."""
+        for part in (catalog, schema, table):
+            if not IDENTIFIER_RE.match(part or ""):
+                raise UnknownTableError(f"table name part {part!r} is not a valid identifier")
+        if (catalog, schema) == DEFAULT_TARGET:
+            return (self.target_catalog, self.target_schema, table)
+        key = (catalog, schema, table)
+        if key in DEFAULT_SOURCES.values():
+            return self.sources.get(key, key)
+        raise UnknownTableError(
+            f"{catalog}.{schema}.{table} is neither a target table (main.genie_analytics.*) nor a known source table"
+        )
+
+    def target(self, table: str) -> tuple[str, str, str]:
+        return self.logical(*DEFAULT_TARGET, table)
+
+    @staticmethod
+    def duckdb_schema(catalog: str, schema: str) -> str:
+        """Physical DuckDB schema for a logical catalog.schema (``system.access`` -> ``system__access``)."""
+        return f"{catalog}__{schema}"

@@ -1,0 +1,156 @@
+"""SQL files in ``sql/`` (Databricks dialect) parsed once and rendered per back end with sqlglot.
+
+Rendering rewrites table names (see :mod:`.naming`) and keeps named parameters (``:name``) as bound
+parameters of the target dialect (``$name`` for DuckDB). Statements built in code (DELETE/INSERT/MERGE
+around a query) are assembled from validated identifiers and go through the same renderer.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import os
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import sqlglot
+from sqlglot import exp
+
+from ..settings import IDENTIFIER_RE
+
+SOURCE_DIALECT = "databricks"
+# sqlglot warns about Databricks-only table properties (COMMENT, CLUSTER BY) it drops for DuckDB: expected.
+logging.getLogger("sqlglot").setLevel(logging.ERROR)
+SQL_DIR = Path(os.environ.get("GENIE_OBS_SQL_DIR") or Path(__file__).resolve().parents[2] / "sql")
+
+TableRewriter = Callable[[exp.Table], None]
+# Rows produced in Python are staged under names with this prefix (a DuckDB view, a Databricks VALUES list).
+STAGED_PREFIX = "__staged"
+
+
+class SqlFileError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Statement:
+    """One rendered statement and the names of the parameters it binds."""
+
+    sql: str
+    params: tuple[str, ...]
+    source: str
+
+    def bind(self, values: Mapping[str, Any]) -> dict[str, Any]:
+        missing = [p for p in self.params if p not in values]
+        if missing:
+            raise SqlFileError(f"{self.source} needs parameter(s) {', '.join(':' + m for m in missing)}")
+        return {p: values[p] for p in self.params}
+
+
+def sql_path(name: str) -> Path:
+    if not all(IDENTIFIER_RE.match(part) for part in name.split("/")):
+        raise SqlFileError(f"SQL file name {name!r} is not allowed; use folder/name with letters, digits, underscores")
+    path = SQL_DIR / f"{name}.sql"
+    if not path.is_file():
+        raise SqlFileError(f"SQL file {path} does not exist")
+    return path
+
+
+@functools.lru_cache(maxsize=256)
+def parse_file(name: str) -> tuple[exp.Expression, ...]:
+    return parse_text(sql_path(name).read_text(), source=f"sql/{name}.sql")
+
+
+@functools.lru_cache(maxsize=1024)
+def parse_text(text: str, source: str = "<generated>") -> tuple[exp.Expression, ...]:
+    try:
+        statements = tuple(s for s in sqlglot.parse(text, read=SOURCE_DIALECT) if s is not None)
+    except sqlglot.errors.ParseError as exc:
+        raise SqlFileError(f"{source} does not parse as Databricks SQL: {exc}") from None
+    if not statements:
+        raise SqlFileError(f"{source} holds no statement")
+    return statements
+
+
+def render(statements: Sequence[exp.Expression], dialect: str, rewrite: TableRewriter, source: str) -> list[Statement]:
+    out = []
+    for stmt in statements:
+        tree = stmt.copy()
+        cte_names = {cte.alias_or_name for cte in tree.find_all(exp.CTE)}
+        for table in tree.find_all(exp.Table):
+            if not table.args.get("db"):
+                if table.name not in cte_names and not table.name.startswith(STAGED_PREFIX):
+                    raise SqlFileError(f"{source}: table {table.name!r} must be written catalog.schema.table")
+                continue
+            rewrite(table)
+        names = tuple(dict.fromkeys(p.name for p in tree.find_all(exp.Placeholder) if p.name))
+        out.append(Statement(tree.sql(dialect=dialect), names, source))
+    return out
+
+
+def ident(name: str) -> str:
+    """A validated, unquoted identifier for generated statements."""
+    if not IDENTIFIER_RE.match(name or ""):
+        raise SqlFileError(f"identifier {name!r} is not allowed")
+    return name
+
+
+def target_table(table: str) -> str:
+    return f"main.genie_analytics.{ident(table)}"
+
+
+def where_clause(where: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
+    """``col = :w_col`` / ``col BETWEEN :w_col_lo AND :w_col_hi`` with the values as parameters."""
+    parts, params = [], {}
+    for col, value in where.items():
+        c = ident(col)
+        if isinstance(value, tuple):
+            lo, hi = value
+            parts.append(f"{c} BETWEEN :w_{c}_lo AND :w_{c}_hi")
+            params[f"w_{c}_lo"], params[f"w_{c}_hi"] = lo, hi
+        else:
+            parts.append(f"{c} = :w_{c}")
+            params[f"w_{c}"] = value
+    return " AND ".join(parts) or "TRUE", params
+
+
+def body_of(name: str) -> str:
+    """The single SELECT of a SQL file, as Databricks SQL text, for embedding as a subquery."""
+    statements = parse_file(name)
+    if len(statements) != 1 or not isinstance(statements[0], exp.Query):
+        raise SqlFileError(f"sql/{name}.sql must hold exactly one SELECT to be used as a source")
+    return statements[0].sql(dialect=SOURCE_DIALECT)
+
+
+def replace_text(table: str, columns: Sequence[str], source_sql: str, where: Mapping[str, Any]) -> tuple[str, str, dict[str, Any]]:
+    cond, params = where_clause(where)
+    cols = ", ".join(ident(c) for c in columns)
+    delete = f"DELETE FROM {target_table(table)} WHERE {cond}"
+    insert = f"INSERT INTO {target_table(table)} ({cols}) SELECT {cols} FROM ({source_sql}) AS src"
+    return delete, insert, params
+
+
+def merge_text(table: str, columns: Sequence[str], keys: Sequence[str], source_sql: str) -> str:
+    on = " AND ".join(f"t.{ident(k)} = s.{ident(k)}" for k in keys)
+    updates = ", ".join(f"{ident(c)} = s.{ident(c)}" for c in columns if c not in keys)
+    cols = ", ".join(ident(c) for c in columns)
+    vals = ", ".join(f"s.{ident(c)}" for c in columns)
+    return (
+        f"MERGE INTO {target_table(table)} AS t USING ({source_sql}) AS s ON {on} "
+        f"WHEN MATCHED THEN UPDATE SET {updates} WHEN NOT MATCHED THEN INSERT ({cols}) VALUES ({vals})"
+    )
+
+
+@functools.lru_cache(maxsize=64)
+def ddl_columns(table: str) -> tuple[str, ...]:
+    """Column names of a target table from ``sql/ddl/target/<table>.sql``."""
+    for stmt in parse_file(f"ddl/target/{ident(table)}"):
+        if isinstance(stmt, exp.Create) and isinstance(stmt.this, exp.Schema):
+            return tuple(col.name for col in stmt.this.expressions if isinstance(col, exp.ColumnDef))
+    raise SqlFileError(f"sql/ddl/target/{table}.sql has no CREATE TABLE with columns")
+
+
+def ddl_files(folder: str) -> list[str]:
+    return sorted(f"{folder}/{p.stem}" for p in (SQL_DIR / folder).glob("*.sql"))
