@@ -105,7 +105,7 @@ class WorkspaceSettings(_Strict):
         if parsed.scheme not in ("https", "http") or not parsed.hostname or parsed.query or parsed.fragment:
             raise ValueError(f"url {v!r} is not allowed; expected https://<workspace-host> (http only for loopback)")
         if parsed.scheme == "http" and parsed.hostname not in ("127.0.0.1", "localhost", "::1"):
-            raise ValueError(f"url {v!r} uses http; only https is allowed except for loopback test servers")
+            raise ValueError(f"url {v!r} uses http; only https:// is allowed except for loopback test servers")
         return v.rstrip("/")
 
     @field_validator("space_ids")
@@ -244,7 +244,12 @@ def _format_errors(err: ValidationError, source: str) -> str:
         elif e["type"] == "missing":
             msg = "required setting is missing"
         got = e.get("input")
-        shown = "" if e["type"] == "missing" or isinstance(got, dict) else f" (got {got!r})"
+        # Never echo what was given under credentials: a user may have pasted a secret value there.
+        secret = "credentials" in loc
+        if secret and e["type"] not in ("missing", "extra_forbidden") and not isinstance(got, dict):
+            msg = "expected a reference such as {env: VAR_NAME} or {secret_scope: NAME, key: KEY}, never a value"
+        hidden = secret or e["type"] == "missing" or isinstance(got, dict) or repr(got) in msg
+        shown = "" if hidden else f" (got {got!r})"
         lines.append(f"  - {loc}: {msg}{shown}")
     return "\n".join(lines)
 

@@ -7,6 +7,7 @@ local system tables (audit log, query history). Tests compare computed tables wi
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -94,10 +95,35 @@ class Message:
         """Status the Genie API reports at ``when``: progress statuses, then the final one."""
         if when >= self.final_at:
             return self.final_status
+        steps, step = self._progress_step(when)
+        return steps[step]
+
+    def status_since(self, when: dt.datetime) -> dt.datetime:
+        """When the status reported at ``when`` was entered (the message's ``last_updated_timestamp``)."""
+        if when >= self.final_at:
+            return self.final_at
+        steps, step = self._progress_step(when)
+        return self.created_at + (self.final_at - self.created_at) * step / len(steps)
+
+    def _progress_step(self, when: dt.datetime) -> tuple[tuple[str, ...], int]:
+        """Progress statuses of this message and the index of the one current at ``when`` (before final)."""
         span = (self.final_at - self.created_at).total_seconds() or 1.0
         done = max(0.0, (when - self.created_at).total_seconds()) / span
         steps = PROGRESS_STATUSES if self.sql else PROGRESS_STATUSES[:4]
-        return steps[min(len(steps) - 1, int(done * len(steps)))]
+        return steps, min(len(steps) - 1, int(done * len(steps)))
+
+    @property
+    def query_attachment_id(self) -> str | None:
+        """Id of the query attachment, when Genie wrote SQL.
+
+        Completed messages list it first in ``attachment_ids``; failed ones carry no generated ids, so a
+        stable one is derived from the message id (32 lowercase hex, like every Genie id).
+        """
+        if not self.sql:
+            return None
+        if self.attachment_ids and self.final_status == "COMPLETED":
+            return self.attachment_ids[0]
+        return hashlib.sha256(f"{self.message_id}:query".encode()).hexdigest()[:32]
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from .content import DOMAINS, FAILURE_TYPES, FIRST_NAMES, LAST_NAMES, Domain
+from .content import DOMAINS, FAILURE_TYPES, FIRST_NAMES, LAST_NAMES, Domain, Question
 from .model import Conversation, Message, Scenario, Space, User, Workspace
 
 UTC = dt.timezone.utc
@@ -48,6 +48,13 @@ class ScenarioParams:
     late_fraction: float = 0.05  # audit rows delivered 1-3 days late
     unpolled_api_fraction: float = 0.04  # API messages whose client never polled
     throttled_ask_fraction: float = 0.02  # asks answered 429, creating no message
+
+
+def final_status_for(r: float) -> str:
+    """A question's final status for a uniform draw ``r``: 4 % cancelled, 9 % failed, the rest completed."""
+    if r < 0.04:
+        return "CANCELLED"
+    return "FAILED" if r < 0.13 else "COMPLETED"
 
 
 class _Ids:
@@ -118,17 +125,28 @@ class _Builder:
         self.touches: dict[tuple[str, str], list[dt.datetime]] = {}
 
     # -- delivery lag of audit rows ------------------------------------------------------------
-    def _delay(self) -> dt.timedelta:
-        if self.rng.random() < self.p.late_fraction:
-            return dt.timedelta(days=self.rng.randint(1, 3), minutes=self.rng.randint(0, 600))
-        return dt.timedelta(minutes=self.rng.randint(2, 45))
+    def _delay(self, workspace_id: str, when: dt.datetime) -> dt.timedelta:
+        """Audit rows are delivered in hourly batches per workspace; a late batch arrives 1-3 days late.
 
-    def emit(self, workspace_id: str, when: dt.datetime, action: str, email: str, params: dict[str, str], **kw: Any) -> None:
+        Drawn from a generator of its own per batch, so lateness never shifts the rest of the scenario.
+        """
+        batch = random.Random(f"{self.p.seed}:{workspace_id}:{when:%Y-%m-%dT%H}")
+        late = batch.random() < self.p.late_fraction
+        base = dt.timedelta(days=batch.randint(1, 3), hours=batch.randint(0, 12)) if late else dt.timedelta(minutes=batch.randint(5, 30))
+        return base + dt.timedelta(seconds=batch.randint(0, 300))
+
+    def emit(self, workspace_id: str, when: dt.datetime, action: str, email: str, params: dict[str, str], **kw: Any) -> bool:
+        """Append an audit row; events after the scenario's 'now' have not happened and are dropped."""
+        if when >= self.end:
+            return False
         self.audit.append(_audit_row(ids=self.ids, workspace_id=workspace_id, when=when, action=action, email=email,
-                                     params=params, delay=self._delay(), **kw))
+                                     params=params, delay=self._delay(workspace_id, when), **kw))
+        return True
 
-    def touch(self, m: Message, when: dt.datetime) -> None:
-        self.touches.setdefault(m.key, []).append(when)
+    def emit_touch(self, m: Message, when: dt.datetime, action: str, email: str, params: dict[str, str], **kw: Any) -> None:
+        """An audited action by a person that carries the message id (what makes a message discoverable)."""
+        if self.emit(m.workspace_id, when, action, email, params, **kw):
+            self.touches.setdefault(m.key, []).append(when)
 
     # -- world -----------------------------------------------------------------------------------
     def users(self) -> list[User]:
@@ -230,16 +248,14 @@ class _Builder:
         read_action = "getConversationMessage" if m.channel == "UI" else "genieGetConversationMessage"
         t = m.created_at + dt.timedelta(milliseconds=self.rng.randint(600, 1500))
         while True:
-            self.emit(wid, t, read_action, email, {**params, "message_id": m.message_id}, agent=agent)
-            self.touch(m, t)
+            self.emit_touch(m, t, read_action, email, {**params, "message_id": m.message_id}, agent=agent)
             if t >= m.final_at:
                 break
             t = min(m.final_at, t + dt.timedelta(seconds=self.rng.choice((1, 2, 3))))
         if m.statement_id and m.final_status == "COMPLETED":
             action = "getMessageQueryResult" if m.channel == "UI" else "genieGetMessageAttachmentQueryResult"
             when = t + dt.timedelta(milliseconds=300)
-            self.emit(wid, when, action, email, {**params, "message_id": m.message_id}, agent=agent)
-            self.touch(m, when)
+            self.emit_touch(m, when, action, email, {**params, "message_id": m.message_id}, agent=agent)
 
     def react(self, m: Message, asker: User, readers: list[User]) -> None:
         """Feedback, review requests and later reads by other people."""
@@ -248,18 +264,15 @@ class _Builder:
         if m.final_status in ("COMPLETED", "FAILED") and r < 0.3:
             m.feedback_rating = "POSITIVE" if (m.final_status == "COMPLETED" and self.rng.random() < 0.7) else "NEGATIVE"
             m.feedback_at = m.final_at + dt.timedelta(seconds=self.rng.randint(5, 300))
-            self.emit(m.workspace_id, m.feedback_at, "updateConversationMessageFeedback", asker.email,
-                      {**params, "feedback_rating": m.feedback_rating})
-            self.touch(m, m.feedback_at)
+            self.emit_touch(m, m.feedback_at, "updateConversationMessageFeedback", asker.email,
+                            {**params, "feedback_rating": m.feedback_rating})
             if m.feedback_rating == "NEGATIVE" and self.rng.random() < 0.5:
                 m.review_requested_at = m.feedback_at + dt.timedelta(seconds=self.rng.randint(5, 120))
-                self.emit(m.workspace_id, m.review_requested_at, "createConversationMessageComment", asker.email, params)
-                self.touch(m, m.review_requested_at)
+                self.emit_touch(m, m.review_requested_at, "createConversationMessageComment", asker.email, params)
         if self.rng.random() < 0.12:  # a space manager reviews the message days later
             reader = self.rng.choice([u for u in readers if u != asker] or readers)
             when = m.final_at + dt.timedelta(days=self.rng.randint(0, 4), hours=self.rng.randint(1, 20))
-            self.emit(m.workspace_id, when, "getConversationMessage", reader.email, params)
-            self.touch(m, when)
+            self.emit_touch(m, when, "getConversationMessage", reader.email, params)
 
     def query_history(self, m: Message, asker: User, space: Space, ws: Workspace) -> None:
         if not m.statement_id:
@@ -295,16 +308,18 @@ class _Builder:
         q = next(q for q in domain.questions if q.text == m.content)
         r = self.rng.random()
         m.final_at = m.created_at + dt.timedelta(seconds=self.rng.randint(4, 40))
-        if r < 0.04:
-            m.final_status = "CANCELLED"
+        self.settle(m, q, domain, final_status_for(r))
+
+    def settle(self, m: Message, q: Question, domain: Domain, status: str) -> None:
+        """Fill in a message's final status and Genie's answer (shared with the simulated server)."""
+        m.final_status = status
+        if status == "CANCELLED":
             return
-        if r < 0.13:
-            m.final_status = "FAILED"
+        if status == "FAILED":
             m.error_type, m.error_message = self.rng.choice(FAILURE_TYPES)
             if m.error_type == "SQL_EXECUTION_EXCEPTION" and q.sql:
                 m.sql, m.statement_id = q.sql, self.ids.uuid()
             return
-        m.final_status = "COMPLETED"
         m.answer_text = f"Here is what I found for: {q.text}"
         m.suggested_questions = [x.text for x in domain.questions if x.text != q.text][:2]
         if q.sql:

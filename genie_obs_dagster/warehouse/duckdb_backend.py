@@ -31,6 +31,7 @@ class DuckDBWarehouse(Warehouse):
         self.names = names or TableNames()
         self.lock_timeout_s = lock_timeout_s
         self._local = threading.local()
+        self._schema_ready = False
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
 
@@ -93,11 +94,14 @@ class DuckDBWarehouse(Warehouse):
         return sorted(TableNames.duckdb_schema(c, s) for c, s in logical)
 
     def ensure_schema(self) -> None:
+        if self._schema_ready:
+            return
         with self.connect() as conn:
             for schema in self.physical_schemas():
                 conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
             for name in sqlmod.ddl_files("ddl/target"):
                 self._run(conn, self._statements(name), {})
+        self._schema_ready = True
 
     def ensure_system_tables(self) -> None:
         """Local stand-ins for Databricks system tables (embedded default only), with their real schemas."""
@@ -114,8 +118,12 @@ class DuckDBWarehouse(Warehouse):
         stmts = self._statements(sql_name)
         if len(stmts) != 1:
             raise WarehouseError(f"sql/{sql_name}.sql must hold exactly one query")
+        (st,) = stmts
         with self.connect() as conn:
-            return self._run(conn, stmts, params or {}).fetch_arrow_table()
+            try:
+                return conn.sql(st.sql, params=st.bind(params or {})).to_arrow_table()
+            except duckdb.Error as exc:
+                raise WarehouseError(f"{st.source} failed on DuckDB: {exc}") from None
 
     def columns(self, table: str) -> list[str]:
         return list(sqlmod.ddl_columns(table))
@@ -146,14 +154,15 @@ class DuckDBWarehouse(Warehouse):
         missing = sorted(set(columns) - set(rows.column_names))
         if missing:
             raise WarehouseError(f"rows for {table} lack column(s) {', '.join(missing)}")
-        source = f"SELECT {', '.join(sqlmod.ident(c) for c in columns)} FROM {sqlmod.STAGED_PREFIX}_rows"
-        stmts = self._generated(sqlmod.merge_text(table, columns, keys, source), f"merge rows into {table}")
+        staged = f"{sqlmod.STAGED_PREFIX}_rows"
+        text = sqlmod.merge_text(table, columns, keys, sqlmod.select_staged(staged, columns))
+        stmts = self._generated(text, f"merge rows into {table}")
         with self.connect() as conn:
-            conn.register(f"{sqlmod.STAGED_PREFIX}_rows", rows)
+            conn.register(staged, rows)
             try:
                 self._run(conn, stmts, {})
             finally:
-                conn.unregister(f"{sqlmod.STAGED_PREFIX}_rows")
+                conn.unregister(staged)
         return rows.num_rows
 
     # -- embedded-only helpers ---------------------------------------------------------------------
@@ -164,7 +173,7 @@ class DuckDBWarehouse(Warehouse):
         with self.connect() as conn:
             conn.register("__staged_load", rows)
             try:
-                conn.execute(f"INSERT INTO {physical} BY NAME SELECT * FROM __staged_load")
+                conn.execute(f"INSERT INTO {physical} BY NAME SELECT * FROM __staged_load")  # noqa: S608 (validated names)
             finally:
                 conn.unregister("__staged_load")
         return rows.num_rows

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..settings import IDENTIFIER_RE, Settings
+from ..settings import IDENTIFIER_RE, Settings, validate_identifier, validate_table_name
 
 DEFAULT_TARGET = ("main", "genie_analytics")
 DEFAULT_SOURCES = {
@@ -31,14 +31,18 @@ class TableNames:
     sources: dict[tuple[str, str, str], tuple[str, str, str]] = field(default_factory=dict)
 
     @classmethod
+    def build(cls, target_catalog: str, target_schema: str, audit: str, workspaces: str, query_history: str) -> TableNames:
+        """Validated names: every part must be a plain identifier (they reach SQL text)."""
+        for part in (target_catalog, target_schema):
+            validate_identifier(part, "target name")
+        configured = {"audit": audit, "workspaces": workspaces, "query_history": query_history}
+        sources = {DEFAULT_SOURCES[k]: tuple(validate_table_name(v).split(".")) for k, v in configured.items()}
+        return cls(target_catalog, target_schema, sources)  # type: ignore[arg-type]
+
+    @classmethod
     def from_settings(cls, settings: Settings) -> TableNames:
-        configured = {
-            "audit": settings.sources.audit,
-            "workspaces": settings.sources.workspaces,
-            "query_history": settings.sources.query_history,
-        }
-        sources = {DEFAULT_SOURCES[k]: tuple(v.split(".")) for k, v in configured.items()}
-        return cls(settings.target.catalog, settings.target.schema_, sources)  # type: ignore[arg-type]
+        src = settings.sources
+        return cls.build(settings.target.catalog, settings.target.schema_, src.audit, src.workspaces, src.query_history)
 
     def logical(self, catalog: str, schema: str, table: str) -> tuple[str, str, str]:
         """Configured three-part name for a name as written in a SQL file."""

@@ -124,11 +124,15 @@ def body_of(name: str) -> str:
     return statements[0].sql(dialect=SOURCE_DIALECT)
 
 
+# Generated statements below splice only identifiers that passed ``ident`` (letters, digits, underscores)
+# and SQL that comes from files in sql/; every value is a named parameter. Hence the S608 exemptions.
+
+
 def replace_text(table: str, columns: Sequence[str], source_sql: str, where: Mapping[str, Any]) -> tuple[str, str, dict[str, Any]]:
     cond, params = where_clause(where)
     cols = ", ".join(ident(c) for c in columns)
-    delete = f"DELETE FROM {target_table(table)} WHERE {cond}"
-    insert = f"INSERT INTO {target_table(table)} ({cols}) SELECT {cols} FROM ({source_sql}) AS src"
+    delete = f"DELETE FROM {target_table(table)} WHERE {cond}"  # noqa: S608
+    insert = f"INSERT INTO {target_table(table)} ({cols}) SELECT {cols} FROM ({source_sql}) AS src"  # noqa: S608
     return delete, insert, params
 
 
@@ -138,9 +142,16 @@ def merge_text(table: str, columns: Sequence[str], keys: Sequence[str], source_s
     cols = ", ".join(ident(c) for c in columns)
     vals = ", ".join(f"s.{ident(c)}" for c in columns)
     return (
-        f"MERGE INTO {target_table(table)} AS t USING ({source_sql}) AS s ON {on} "
+        f"MERGE INTO {target_table(table)} AS t USING ({source_sql}) AS s ON {on} "  # noqa: S608
         f"WHEN MATCHED THEN UPDATE SET {updates} WHEN NOT MATCHED THEN INSERT ({cols}) VALUES ({vals})"
     )
+
+
+def select_staged(staged: str, columns: Sequence[str]) -> str:
+    """SELECT of rows staged from Python, in the target table's column order."""
+    if not staged.startswith(STAGED_PREFIX):
+        raise SqlFileError(f"staged relation {staged!r} must start with {STAGED_PREFIX}")
+    return f"SELECT {', '.join(ident(c) for c in columns)} FROM {ident(staged)}"  # noqa: S608
 
 
 @functools.lru_cache(maxsize=64)

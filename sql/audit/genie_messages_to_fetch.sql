@@ -40,7 +40,7 @@ per_message AS (
     MAX(CASE WHEN nth_event = 1 THEN workspace_name END) AS workspace_name,
     MAX(CASE WHEN nth_event = 1 THEN workspace_url END) AS workspace_url,
     MAX(CASE WHEN nth_event = 1 THEN action_name END) AS discovered_via,
-    MAX(CASE WHEN nth_reader = 1 THEN user_email END) AS asker_email,
+    MAX(CASE WHEN nth_reader = 1 THEN user_email END) AS reader_email,
     MAX(CASE WHEN nth_reader = 1 THEN event_time END) AS first_read_time,
     MAX(CASE WHEN nth_rating = 1 THEN feedback_rating END) AS feedback_rating,
     MIN(event_time) AS first_event_time,
@@ -52,9 +52,12 @@ per_message AS (
   GROUP BY message_id
 ),
 asks AS (
-  -- The asker's ask event just before their first read, in the same space (and conversation when given).
+  -- Genie conversations belong to one user, so the asker is whoever made the latest ask in the message's
+  -- conversation before the message was first touched. Ask events carry no message id; when an ask lacks
+  -- the conversation id, the reader's own ask in the space just before their first read is used instead.
   SELECT
     m.message_id,
+    a.user_email,
     a.event_time AS asked_at,
     CASE WHEN a.action_name LIKE 'genie%' THEN 'API' ELSE 'UI' END AS ask_channel,
     ROW_NUMBER() OVER (PARTITION BY m.message_id ORDER BY a.event_time DESC, a.event_id DESC) AS nth_ask
@@ -63,12 +66,15 @@ asks AS (
     ON a.workspace_id = :workspace_id
     AND a.action_kind = 'ask'
     AND a.status_code = 200
+    AND NOT a.is_ingestion_principal
     AND a.space_id = m.space_id
-    AND (a.conversation_id IS NULL OR a.conversation_id = m.conversation_id)
-    AND a.user_email = m.asker_email
-    AND a.event_time <= m.first_read_time
-    AND a.event_time >= m.first_read_time - INTERVAL 15 MINUTES
-    AND a.event_date BETWEEN date_sub(to_date(m.first_read_time), 1) AND to_date(m.first_read_time)
+    AND (
+      a.conversation_id = m.conversation_id
+      OR (a.conversation_id IS NULL AND a.user_email = m.reader_email
+          AND a.event_time >= m.first_read_time - INTERVAL 15 MINUTES)
+    )
+    AND a.event_time <= m.first_event_time
+    AND a.event_date BETWEEN date_sub(to_date(m.first_event_time), 7) AND to_date(m.first_event_time)
 )
 SELECT
   :workspace_id AS workspace_id,
@@ -80,7 +86,7 @@ SELECT
   to_date(m.first_event_time) AS first_seen_date,
   m.first_event_time,
   m.last_event_time,
-  m.asker_email,
+  COALESCE(a.user_email, m.reader_email) AS asker_email,
   a.asked_at,
   a.ask_channel,
   m.discovered_via,

@@ -11,7 +11,8 @@ CREATE TABLE IF NOT EXISTS main.genie_analytics.genie_messages_to_fetch (
   first_seen_date DATE NOT NULL,
   first_event_time TIMESTAMP NOT NULL,
   last_event_time TIMESTAMP NOT NULL,
-  asker_email STRING,                 -- earliest reader other than the ingestion principal (API user_id overrides later)
+  asker_email STRING,                 -- who asked in the conversation, else the earliest reader who is not the
+                                      -- ingestion principal; the API's user_id overrides it later
   asked_at TIMESTAMP,                 -- the asker's ask event matched to this message, when found
   ask_channel STRING,                 -- UI | API | NULL when no ask event matched
   discovered_via STRING NOT NULL,     -- action_name of the earliest person event carrying the message id

@@ -1,0 +1,40 @@
+# Two commands do everything on a fresh machine: `make demo` (the whole graph on the embedded default)
+# and `make test` (lint, definitions validation, tests). Both create the virtualenv they need.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+
+export DAGSTER_HOME := $(CURDIR)/.dagster_home
+export GENIE_OBS_CONFIG ?= $(CURDIR)/genie_obs.yaml
+
+.PHONY: install demo test dev bench lint clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@mkdir -p $(DAGSTER_HOME)
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/genie-obs demo
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+test: $(STAMP) lint
+	$(BIN)/dagster definitions validate -w workspace.yaml
+	$(BIN)/dg check defs
+	$(BIN)/pytest
+
+dev: $(STAMP)
+	$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
+
+bench: $(STAMP)
+	$(BIN)/python bench/bench_audit_layer.py
+
+clean:
+	rm -rf data .dagster_home
