@@ -7,8 +7,10 @@ import warnings
 import dagster as dg
 
 from .assets.audit import AUDIT_GROUP, build_audit_assets
-from .partitions import workspace_day_partitions
-from .resources import WarehouseResource
+from .assets.messages import API_GROUP, build_message_assets
+from .assets.spaces import build_space_assets
+from .partitions import workspace_day_partitions, workspace_partitions
+from .resources import GenieResource, WarehouseResource
 from .settings import Settings
 
 warnings.filterwarnings("ignore", category=dg.BetaWarning)
@@ -17,17 +19,33 @@ warnings.filterwarnings("ignore", category=dg.PreviewWarning)
 
 def build_definitions(settings: Settings) -> dg.Definitions:
     partitions_def = workspace_day_partitions(settings)
-    assets = build_audit_assets(settings, partitions_def)
+    assets = (
+        build_audit_assets(settings, partitions_def)
+        + build_message_assets(settings, partitions_def)
+        + build_space_assets(settings, workspace_partitions(settings))
+    )
     audit_job = dg.define_asset_job(
         "genie_audit_layer",
         selection=dg.AssetSelection.groups(AUDIT_GROUP),
         partitions_def=partitions_def,
         description="Bronze audit events and the silver list of messages to fetch, per workspace and day.",
     )
+    ingest_job = dg.define_asset_job(
+        "genie_ingest",
+        selection=dg.AssetSelection.groups(AUDIT_GROUP, API_GROUP) - dg.AssetSelection.assets("genie_space_details"),
+        partitions_def=partitions_def,
+        description="The audit layer, then message content from the Genie API, per workspace and day.",
+    )
+    spaces_job = dg.define_asset_job(
+        "genie_space_refresh",
+        selection=dg.AssetSelection.assets("genie_space_details"),
+        partitions_def=workspace_partitions(settings),
+        description="Space configuration (and its history) for every space seen, per workspace.",
+    )
     return dg.Definitions(
         assets=assets,
-        jobs=[audit_job],
-        resources={"warehouse": WarehouseResource.from_settings(settings)},
+        jobs=[audit_job, ingest_job, spaces_job],
+        resources={"warehouse": WarehouseResource.from_settings(settings), "genie": GenieResource.from_settings(settings)},
     )
 
 

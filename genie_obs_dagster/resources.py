@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import threading
+
 import dagster as dg
 from pydantic import PrivateAttr
 
+from .genie.auth import OAuthTokenSource, resolve_secret
+from .genie.client import ClientSettings, GenieClient
 from .settings import Settings
 from .warehouse import TableNames, Warehouse
 from .warehouse.duckdb_backend import DuckDBWarehouse
@@ -51,3 +55,42 @@ class WarehouseResource(dg.ConfigurableResource):
                 )
             self._warehouse = DuckDBWarehouse(self.duckdb_path, self.table_names())
         return self._warehouse
+
+
+class GenieResource(dg.ConfigurableResource):
+    """Genie API clients, one per workspace: OAuth M2M token, request budget, retries.
+
+    Holds the validated settings (which name credentials by reference only); secret values are resolved
+    from the environment or a Databricks secret scope when a client is first needed, inside the run.
+    """
+
+    settings_json: str
+
+    _clients: dict[str, GenieClient] = PrivateAttr(default_factory=dict)
+    _lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> GenieResource:
+        return cls(settings_json=settings.model_dump_json(by_alias=True))
+
+    def settings(self) -> Settings:
+        return Settings.model_validate_json(self.settings_json)
+
+    def client(self, workspace_id: str) -> GenieClient:
+        with self._lock:
+            if workspace_id not in self._clients:
+                s = self.settings()
+                ws, creds, api = s.workspace(workspace_id), s.credentials_for(workspace_id), s.api_for(workspace_id)
+                tokens = OAuthTokenSource(ws.url, resolve_secret(creds.client_id), resolve_secret(creds.client_secret),
+                                          http_timeout_s=api.timeout_s)
+                self._clients[workspace_id] = GenieClient(
+                    workspace_id, ws.url, tokens,
+                    ClientSettings(rate_per_s=api.rate_per_s, concurrency=api.concurrency, timeout_s=api.timeout_s,
+                                   max_attempts=api.max_attempts),
+                )
+            return self._clients[workspace_id]
+
+    def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
+        for c in self._clients.values():
+            c.close()
+        self._clients.clear()

@@ -83,12 +83,23 @@ class Credentials(_Strict):
     client_secret: SecretRef = SecretRef(env="GENIE_OBS_CLIENT_SECRET")
 
 
+class ApiSettings(_Strict):
+    """How hard we may call a workspace's Genie API (a budget shared by every thread of a run)."""
+
+    rate_per_s: float = Field(20.0, gt=0, le=1000)
+    concurrency: int = Field(8, ge=1, le=64)
+    timeout_s: float = Field(30.0, gt=0, le=600)
+    max_attempts: int = Field(6, ge=1, le=20)
+    batch_size: int = Field(500, ge=1, le=100_000)
+
+
 class WorkspaceSettings(_Strict):
     id: str
     url: str
     name: str | None = None
     space_ids: list[str] = Field(default_factory=list)
     credentials: Credentials | None = None
+    api: ApiSettings | None = None
 
     @field_validator("id", mode="before")
     @classmethod
@@ -208,6 +219,7 @@ class Settings(_Strict):
     history: HistorySettings
     ingestion_principal: IngestionPrincipal
     credentials: Credentials = Credentials()
+    api: ApiSettings = ApiSettings()
     warehouse: WarehouseSettings = WarehouseSettings()
     sandbox: SandboxSettings | None = None
 
@@ -232,6 +244,9 @@ class Settings(_Strict):
 
     def credentials_for(self, workspace_id: str) -> Credentials:
         return self.workspace(workspace_id).credentials or self.credentials
+
+    def api_for(self, workspace_id: str) -> ApiSettings:
+        return self.workspace(workspace_id).api or self.api
 
 
 def _format_errors(err: ValidationError, source: str) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import dagster as dg
@@ -13,6 +13,7 @@ from genie_obs_dagster.code_location import build_definitions
 from genie_obs_dagster.demo import materialize_range
 from genie_obs_dagster.sandbox.model import Scenario
 from genie_obs_dagster.sandbox.scenario import ScenarioParams, generate
+from genie_obs_dagster.sandbox.server import SimConfig, SimulatedDatabricks, WorkspaceFaults
 from genie_obs_dagster.sandbox.system_tables import load_system_tables
 from genie_obs_dagster.settings import Settings, parse_settings
 from genie_obs_dagster.warehouse import TableNames
@@ -80,3 +81,51 @@ def env_factory(tmp_path: Path) -> Callable[..., Env]:
         return Env(folder, scenario or make_scenario(), as_of)
 
     return make
+
+
+class ApiEnv(Env):
+    """An Env whose workspaces are served by a running simulated Databricks (credentials in env vars)."""
+
+    def __init__(self, tmp: Path, scenario: Scenario, sim: SimulatedDatabricks, monkeypatch: pytest.MonkeyPatch,
+                 space_ids: dict[str, list[str]] | None = None, **settings_overrides: object):
+        self.sim = sim
+        monkeypatch.setenv("GENIE_OBS_CLIENT_ID", sim.client_id)
+        monkeypatch.setenv("GENIE_OBS_CLIENT_SECRET", sim.client_secret)
+        workspaces = [{"id": w, "url": sim.urls[w], "space_ids": (space_ids or {}).get(w, [])} for w in WORKSPACES]
+        # Tests are not about our own request budget unless they say so: let the client go fast.
+        settings_overrides["api"] = {"rate_per_s": 1000, **dict(settings_overrides.get("api") or {})}  # type: ignore[arg-type]
+        self.settings = make_settings(tmp / "wh.duckdb", workspaces=workspaces, **settings_overrides)
+        self.scenario = scenario
+        self.wh = DuckDBWarehouse(self.settings.warehouse.duckdb.path, TableNames.from_settings(self.settings))
+        load_system_tables(self.wh, scenario)
+        self.defs = build_definitions(self.settings)
+        self.instance = dg.DagsterInstance.ephemeral()
+
+    def ingest_all(self) -> list[dg.ExecuteInProcessResult]:
+        return [self.run_range(ws, self.scenario.start_date, self.last_day, "genie_ingest") for ws in WORKSPACES]
+
+    def refresh_spaces(self, workspace_id: str) -> dg.ExecuteInProcessResult:
+        job = self.defs.resolve_job_def("genie_space_refresh")
+        result = job.execute_in_process(instance=self.instance, partition_key=workspace_id)
+        assert result.success
+        return result
+
+
+@pytest.fixture
+def api_env_factory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., ApiEnv]]:
+    """Start a simulated workspace server (no rate limit unless the test sets one) and an env around it."""
+    sims: list[SimulatedDatabricks] = []
+    counter = iter(range(100))
+
+    def make(scenario: Scenario | None = None, config: SimConfig | None = None, **settings_overrides: object) -> ApiEnv:
+        scenario = scenario or make_scenario()
+        sim = SimulatedDatabricks(scenario, config or SimConfig(faults=WorkspaceFaults(requests_per_second=None)))
+        sim.start()
+        sims.append(sim)
+        folder = tmp_path / f"api{next(counter)}"
+        folder.mkdir()
+        return ApiEnv(folder, scenario, sim, monkeypatch, **settings_overrides)
+
+    yield make
+    for sim in sims:
+        sim.stop()

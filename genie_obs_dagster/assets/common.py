@@ -52,7 +52,8 @@ def int_metadata(figures: Mapping[str, Any]) -> dict[str, dg.MetadataValue]:
     return {k: dg.MetadataValue.int(int(v)) for k, v in figures.items()}
 
 
-def check(name: str, passed: bool, description: str, **figures: int) -> dg.AssetCheckResult:
+def check(name: str, passed: bool, description: str, asset_key: str | None = None, **figures: int) -> dg.AssetCheckResult:
     return dg.AssetCheckResult(
-        check_name=name, passed=bool(passed), description=description, metadata=int_metadata(figures)
+        check_name=name, passed=bool(passed), description=description, metadata=int_metadata(figures),
+        asset_key=asset_key,
     )

@@ -29,8 +29,12 @@ class Warehouse(abc.ABC):
         """Create the target schema and every table in ``sql/ddl/target`` if missing."""
 
     @abc.abstractmethod
-    def execute(self, sql_name: str, params: Params | None = None) -> None:
-        """Run every statement of ``sql/<sql_name>.sql``."""
+    def execute(self, sql_name: str, params: Params | None = None, staged: Mapping[str, pa.Table] | None = None) -> None:
+        """Run every statement of ``sql/<sql_name>.sql``.
+
+        ``staged`` maps relation names starting with ``__staged`` to rows produced in Python, which the
+        file reads like tables (e.g. ``MERGE ... USING __staged_messages``).
+        """
 
     @abc.abstractmethod
     def query(self, sql_name: str, params: Params | None = None) -> pa.Table:

@@ -110,9 +110,20 @@ class DuckDBWarehouse(Warehouse):
             for name in sqlmod.ddl_files("ddl/system"):
                 self._run(conn, self._statements(name), {})
 
-    def execute(self, sql_name: str, params: Params | None = None) -> None:
+    def execute(self, sql_name: str, params: Params | None = None, staged: Mapping[str, pa.Table] | None = None) -> None:
+        staged = dict(staged or {})
+        for name in staged:
+            if not name.startswith(sqlmod.STAGED_PREFIX):
+                raise WarehouseError(f"staged relation {name!r} must start with {sqlmod.STAGED_PREFIX}")
+        stmts = self._statements(sql_name)
         with self.connect() as conn:
-            self._run(conn, self._statements(sql_name), params or {})
+            for name, rows in staged.items():
+                conn.register(name, rows)
+            try:
+                self._run(conn, stmts, params or {})
+            finally:
+                for name in staged:
+                    conn.unregister(name)
 
     def query(self, sql_name: str, params: Params | None = None) -> pa.Table:
         stmts = self._statements(sql_name)

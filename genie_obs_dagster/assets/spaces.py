@@ -1,0 +1,72 @@
+"""``genie_space_details`` (+ configuration history): every space seen in the audit layer, from the API."""
+
+# No `from __future__ import annotations` here: Dagster inspects the asset function's type hints at runtime.
+
+import datetime as dt
+from concurrent.futures import ThreadPoolExecutor
+
+import dagster as dg
+
+from ..genie.errors import GenieApiError
+from ..genie.spaces import space_tables
+from ..resources import GenieResource, WarehouseResource
+from ..settings import Settings
+from .messages import API_GROUP, space_filter
+
+
+def build_space_assets(settings: Settings, workspace_partitions: dg.PartitionsDefinition) -> list[dg.AssetsDefinition]:
+    @dg.asset(
+        name="genie_space_details",
+        group_name=API_GROUP,
+        partitions_def=workspace_partitions,
+        kinds={"python", "databricks"},
+        owners=["team:platform"],
+        deps=[dg.AssetDep("genie_messages_to_fetch",
+                          partition_mapping=dg.MultiToSingleDimensionPartitionMapping(partition_dimension_name="workspace"))],
+        description="Configuration of every Genie space seen in genie_messages_to_fetch (GET space with "
+        "include_serialized_space=true), merged on (workspace_id, space_id); failed fetches never overwrite good "
+        "data. Every distinct configuration is also kept in genie_space_config_history.",
+        check_specs=[dg.AssetCheckSpec("every_space_accounted_for", asset="genie_space_details",
+                                       description="Each space seen in the audit layer has details or a fetch error")],
+    )
+    def genie_space_details(context: dg.AssetExecutionContext, warehouse: WarehouseResource, genie: GenieResource):
+        wh = warehouse.get()
+        wh.ensure_schema()
+        fetched_total, failed_total, new_versions, missing = 0, 0, 0, 0
+        for ws in context.partition_keys:
+            spaces = [r["space_id"] for r in wh.query("genie/spaces_to_fetch", {
+                "workspace_id": ws, "space_ids": space_filter(settings, ws)}).to_pylist()]
+            client = genie.client(ws)
+
+            def get(space_id: str, client=client) -> tuple[str, dict | GenieApiError]:
+                try:
+                    return space_id, client.get_space(space_id, include_serialized_space=True)
+                except GenieApiError as exc:
+                    return space_id, exc
+
+            with ThreadPoolExecutor(max_workers=client.settings.concurrency) as pool:
+                results = list(pool.map(get, spaces))
+            ok = [r for _, r in results if isinstance(r, dict)]
+            bad = [(sid, r) for sid, r in results if isinstance(r, GenieApiError)]
+            before = wh.query("genie/space_history_count", {"workspace_id": ws}).to_pylist()[0]["versions"]
+            details, history, errors = space_tables(ws, ok, bad, dt.datetime.now(dt.timezone.utc))
+            if details.num_rows:
+                wh.execute("genie/merge_space_details", staged={"__staged_spaces": details})
+                wh.execute("genie/merge_space_history", staged={"__staged_history": history})
+                wh.execute("genie/resolve_space_fetch_errors", staged={"__staged_spaces": details})
+            if errors.num_rows:
+                wh.execute("genie/merge_space_fetch_errors", staged={"__staged_space_errors": errors})
+            after = wh.query("genie/space_history_count", {"workspace_id": ws}).to_pylist()[0]["versions"]
+            accounted = wh.query("genie/spaces_accounted", {"workspace_id": ws, "space_ids": space_filter(settings, ws)})
+            missing += int(accounted.to_pylist()[0]["unaccounted"])
+            fetched_total, failed_total, new_versions = fetched_total + len(ok), failed_total + len(bad), new_versions + after - before
+            context.log.info(f"workspace {ws}: {len(ok)} spaces fetched, {len(bad)} failed "
+                             f"({', '.join(sorted({e.error_type for _, e in bad})) or 'none'}), {after - before} new configuration(s)")
+        return dg.MaterializeResult(
+            metadata={"spaces_fetched": fetched_total, "spaces_failed": failed_total,
+                      "new_configuration_versions": new_versions},
+            check_results=[dg.AssetCheckResult(check_name="every_space_accounted_for", passed=missing == 0,
+                                               metadata={"unaccounted": missing})],
+        )
+
+    return [genie_space_details]

@@ -1,0 +1,1 @@
+"""Plain-Python Genie access (no Dagster): OAuth via databricks-sdk, a budgeted client, row shaping."""
