@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed-stamp
 export DAGSTER_HOME := $(CURDIR)/.dagster_home
 export GENIE_OBS_CONFIG ?= $(CURDIR)/genie_obs.yaml
 
-.PHONY: install demo test dev bench lint clean
+.PHONY: install demo test dev sandbox bench lint clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,8 +30,17 @@ test: $(STAMP) lint
 	$(BIN)/dg check defs
 	$(BIN)/pytest
 
+# The Dagster UI on the sandbox: simulated workspaces in the background (credentials in .env, which
+# dagster dev loads), then the webserver and daemon. Ctrl-C stops both.
 dev: $(STAMP)
+	@rm -f .env
+	@$(BIN)/genie-obs sandbox --write-env .env & pid=$$!; \
+	trap 'kill $$pid 2>/dev/null' EXIT INT TERM; \
+	for i in $$(seq 1 120); do [ -f .env ] && break; sleep 0.5; done; \
 	$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
+
+sandbox: $(STAMP)
+	$(BIN)/genie-obs sandbox
 
 bench: $(STAMP)
 	$(BIN)/python bench/bench_audit_layer.py

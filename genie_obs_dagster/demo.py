@@ -10,17 +10,16 @@ from pathlib import Path
 import dagster as dg
 
 from .partitions import partition_key
-from .sandbox import scenario_params
-from .sandbox.model import Scenario
-from .sandbox.scenario import generate
-from .sandbox.system_tables import load_system_tables
+from .sandbox.runtime import start_sandbox
 from .settings import Settings
-from .warehouse.duckdb_backend import DuckDBWarehouse
+from .warehouse.sql import ident
 
 log = logging.getLogger("genie_obs.demo")
 
 RANGE_START_TAG = "dagster/asset_partition_range_start"
 RANGE_END_TAG = "dagster/asset_partition_range_end"
+DEMO_TABLES = ("genie_audit_events", "genie_messages_to_fetch", "message_details", "message_fetch_errors",
+               "genie_space_details", "genie_space_config_history")
 
 
 def range_tags(workspace_id: str, start: dt.date, end: dt.date) -> dict[str, str]:
@@ -39,36 +38,32 @@ def materialize_range(
     return job.execute_in_process(instance=instance, tags=range_tags(workspace_id, start, end))
 
 
-def prepare_sandbox(settings: Settings, today: dt.date | None = None) -> tuple[Scenario, DuckDBWarehouse, int]:
-    """Generate the settings' sandbox scenario and load its system tables into the embedded warehouse."""
-    if settings.warehouse.backend != "duckdb":
-        raise ValueError("the demo runs on the embedded default; set warehouse.backend: duckdb")
-    from .warehouse import TableNames
-
-    scenario = generate(scenario_params(settings, today))
-    wh = DuckDBWarehouse(settings.warehouse.duckdb.path, TableNames.from_settings(settings))
-    loaded = load_system_tables(wh, scenario, as_of=dt.datetime.now(dt.timezone.utc))
-    return scenario, wh, loaded
-
-
 def run_demo(settings: Settings, defs: dg.Definitions, instance: dg.DagsterInstance) -> dict[str, object]:
+    """The initial load of the sandbox's whole history, as single-run backfills would do it, then space details."""
     t0 = time.monotonic()
-    scenario, wh, loaded = prepare_sandbox(settings)
-    first, last = scenario.start_date, scenario.start_date + dt.timedelta(days=scenario.days - 1)
-    print(f"sandbox: {len(scenario.workspaces)} workspaces, {len(scenario.spaces)} spaces, "
-          f"{len(scenario.messages)} messages, {loaded} audit rows delivered ({first}..{last})")
-    for ws in settings.workspace_ids:
-        t1 = time.monotonic()
-        materialize_range(defs, "genie_audit_layer", ws, first, last, instance)
-        print(f"materialized the audit layer for workspace {ws}, {first}..{last} "
-              f"in {time.monotonic() - t1:.1f}s")
-    counts = {
-        table: wh.sql(f"SELECT COUNT(*) FROM main.genie_analytics.{table}")[0][0]  # noqa: S608 (fixed names)
-        for table in ("genie_audit_events", "genie_messages_to_fetch")
-    }
-    expected = scenario.expected_messages_to_fetch()
-    print(f"tables: {counts}; ground truth messages discoverable from the audit log: {len(expected)}")
-    print(f"embedded warehouse: {Path(settings.warehouse.duckdb.path).resolve()}  (DuckDB; schemas main__genie_analytics, "
-          f"system__access, system__query)")
-    print(f"demo finished in {time.monotonic() - t0:.1f}s")
-    return {"counts": counts, "expected_messages": len(expected)}
+    box = start_sandbox(settings)
+    try:
+        scenario = box.scenario
+        first, last = scenario.start_date, scenario.start_date + dt.timedelta(days=scenario.days - 1)
+        print(f"sandbox: {len(scenario.workspaces)} simulated workspaces "
+              f"({', '.join(box.sim.urls.values())}), {len(scenario.spaces)} spaces, {len(scenario.messages)} messages, "
+              f"{box.loaded_rows} audit rows delivered ({first}..{last})")
+        for ws in settings.workspace_ids:
+            t1 = time.monotonic()
+            materialize_range(defs, "genie_ingest", ws, first, last, instance)
+            print(f"ingested workspace {ws} ({first}..{last}): audit layer + Genie API in {time.monotonic() - t1:.1f}s")
+        spaces_job = defs.resolve_job_def("genie_space_refresh")
+        for ws in settings.workspace_ids:
+            spaces_job.execute_in_process(instance=instance, partition_key=ws)
+        print(f"refreshed space details of {len(settings.workspace_ids)} workspace(s)")
+        counts = {t: box.warehouse.sql(f"SELECT COUNT(*) FROM main.genie_analytics.{ident(t)}")[0][0]  # noqa: S608
+                  for t in DEMO_TABLES}
+        expected = scenario.expected_messages_to_fetch()
+        print("tables: " + ", ".join(f"{t} {n}" for t, n in counts.items()))
+        print(f"ground truth: {len(expected)} messages discoverable from the audit log")
+        print(f"embedded warehouse: {Path(settings.warehouse.duckdb.path).resolve()} (DuckDB; schema "
+              f"{box.warehouse.names.duckdb_schema(settings.target.catalog, settings.target.schema_)})")
+        print(f"demo finished in {time.monotonic() - t0:.1f}s")
+        return {"counts": counts, "expected_messages": len(expected)}
+    finally:
+        box.stop()

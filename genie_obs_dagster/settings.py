@@ -209,7 +209,7 @@ class SandboxSettings(_Strict):
     spaces_per_workspace: int = Field(4, ge=1, le=200)
     users: int = Field(16, ge=1, le=100_000)
     questions_per_day: int = Field(30, ge=0, le=1_000_000)
-    port: int = Field(8780, ge=1024, le=65535)
+    requests_per_second: float = Field(20.0, ge=0, le=10_000)  # the simulated server's API limit (0: none)
 
 
 class Settings(_Strict):
