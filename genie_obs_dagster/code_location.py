@@ -8,7 +8,7 @@ import dagster as dg
 
 from .assets.audit import AUDIT_GROUP, build_audit_assets
 from .assets.messages import API_GROUP, build_message_assets
-from .assets.spaces import build_space_assets
+from .assets.spaces import build_discovery_assets, build_space_assets
 from .partitions import workspace_day_partitions, workspace_partitions
 from .resources import GenieResource, WarehouseResource
 from .settings import Settings
@@ -23,6 +23,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         build_audit_assets(settings, partitions_def)
         + build_message_assets(settings, partitions_def)
         + build_space_assets(settings, workspace_partitions(settings))
+        + build_discovery_assets(settings, workspace_partitions(settings))
     )
     audit_job = dg.define_asset_job(
         "genie_audit_layer",
@@ -32,15 +33,17 @@ def build_definitions(settings: Settings) -> dg.Definitions:
     )
     ingest_job = dg.define_asset_job(
         "genie_ingest",
-        selection=dg.AssetSelection.groups(AUDIT_GROUP, API_GROUP) - dg.AssetSelection.assets("genie_space_details"),
+        selection=dg.AssetSelection.groups(AUDIT_GROUP, API_GROUP)
+        - dg.AssetSelection.assets("genie_space_details", "genie_api_messages"),
         partitions_def=partitions_def,
         description="The audit layer, then message content from the Genie API, per workspace and day.",
     )
     spaces_job = dg.define_asset_job(
         "genie_space_refresh",
-        selection=dg.AssetSelection.assets("genie_space_details"),
+        selection=dg.AssetSelection.assets("genie_space_details", "genie_api_messages"),
         partitions_def=workspace_partitions(settings),
-        description="Space configuration (and its history) for every space seen, per workspace.",
+        description="Space configuration (and its history) for every space seen, and the cross-check listing of "
+        "every conversation, per workspace.",
     )
     return dg.Definitions(
         assets=assets,

@@ -8,8 +8,8 @@ from collections.abc import Callable
 
 import pytest
 
-from genie_obs_dagster.assets import messages as message_assets
 from genie_obs_dagster.demo import range_tags
+from genie_obs_dagster.genie import ingest as ingest_module
 from genie_obs_dagster.sandbox.server import Fault, SimConfig, WorkspaceFaults
 
 from .conftest import WORKSPACES, ApiEnv, make_scenario
@@ -141,7 +141,7 @@ def test_a_run_that_crashes_midway_then_reruns_gives_the_same_tables(api_env_fac
     clean = api_env_factory(scenario, api={"batch_size": 10})
     clean.ingest_all()
     env = api_env_factory(scenario, api={"batch_size": 10})
-    real_write, calls = message_assets._write, {"n": 0}
+    real_write, calls = ingest_module.write_outcomes, {"n": 0}
 
     def crashing_write(wh, outcomes):  # type: ignore[no-untyped-def]
         calls["n"] += 1
@@ -149,13 +149,13 @@ def test_a_run_that_crashes_midway_then_reruns_gives_the_same_tables(api_env_fac
             raise RuntimeError("simulated crash: the process died mid-run")
         real_write(wh, outcomes)
 
-    monkeypatch.setattr(message_assets, "_write", crashing_write)
+    monkeypatch.setattr(ingest_module, "write_outcomes", crashing_write)
     job = env.defs.resolve_job_def("genie_ingest")
     crashed = job.execute_in_process(instance=env.instance, raise_on_error=False,
                                      tags=range_tags(WORKSPACES[0], scenario.start_date, env.last_day))
     assert not crashed.success
     assert 0 < len(details(env)) < len(clean.rows(DETAILS))  # two batches landed before the crash
-    monkeypatch.setattr(message_assets, "_write", real_write)
+    monkeypatch.setattr(ingest_module, "write_outcomes", real_write)
     env.ingest_all()
     assert env.rows(DETAILS) == clean.rows(DETAILS)
     assert env.rows(ERRORS) == clean.rows(ERRORS) == []

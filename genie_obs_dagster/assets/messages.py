@@ -2,18 +2,16 @@
 
 # No `from __future__ import annotations` here: Dagster inspects the asset function's type hints at runtime.
 
+import time
 from collections import Counter
-from collections.abc import Iterator
 
 import dagster as dg
 
-from ..genie.client import CallStats
-from ..genie.fetch import FetchSummary, fetch_messages
-from ..genie.rows import FetchOutcome, MessageRef, to_tables
-from ..partitions import Slice, slices
+from ..genie.fetch import FetchSummary
+from ..genie.ingest import ingest
+from ..partitions import slices
 from ..resources import GenieResource, WarehouseResource
 from ..settings import Settings
-from ..warehouse import Warehouse
 from .common import BACKFILL, check, int_metadata
 
 API_GROUP = "genie_api"
@@ -22,27 +20,6 @@ API_GROUP = "genie_api"
 def space_filter(settings: Settings, workspace_id: str) -> str:
     """The allow list as the SQL files take it: comma-separated validated ids, '' for every space."""
     return ",".join(settings.workspace(workspace_id).space_ids)
-
-
-def _write(wh: Warehouse, outcomes: list[FetchOutcome]) -> None:
-    messages, errors, resolved = to_tables(outcomes)
-    if messages.num_rows:
-        wh.execute("genie/merge_message_details", staged={"__staged_messages": messages})
-        wh.execute("genie/resolve_fetch_errors", staged={"__staged_resolved": resolved})
-    if errors.num_rows:
-        wh.execute("genie/merge_fetch_errors", staged={"__staged_errors": errors})
-
-
-def _refs(wh: Warehouse, sl: Slice, spaces: str) -> tuple[int, Iterator[MessageRef]]:
-    pending = wh.query("genie/messages_pending_fetch", {**sl.params(), "space_ids": spaces})
-
-    def gen() -> Iterator[MessageRef]:
-        for batch in pending.to_batches(max_chunksize=1000):
-            for r in batch.to_pylist():
-                yield MessageRef(r["workspace_id"], r["space_id"], r["conversation_id"], r["message_id"],
-                                 r["first_seen_date"], r["audit_asker_email"])
-
-    return pending.num_rows, gen()
 
 
 def build_message_assets(settings: Settings, partitions_def: dg.PartitionsDefinition) -> list[dg.AssetsDefinition]:
@@ -72,33 +49,25 @@ def build_message_assets(settings: Settings, partitions_def: dg.PartitionsDefini
     def genie_message_fetch(context: dg.AssetExecutionContext, warehouse: WarehouseResource, genie: GenieResource):
         wh = warehouse.get()
         wh.ensure_schema()
-        total, stats, by_type = FetchSummary(), CallStats(), Counter()
-        done = slices(context.partition_keys)
-        quality: dict[str, int] = {}
-        for i, sl in enumerate(done, 1):
-            spaces = space_filter(settings, sl.workspace_id)
-            wh.execute("genie/sync_message_dates", sl.params())
-            n, refs = _refs(wh, sl, spaces)
-            context.log.info(f"[{i}/{len(done)}] workspace {sl}: {n} messages without a final record")
-            client = genie.client(sl.workspace_id)
-            before = client.stats.as_dict()
-            summary = fetch_messages(client, refs, lambda batch: _write(wh, batch),
-                                     batch_size=settings.api_for(sl.workspace_id).batch_size,
-                                     progress=context.log.info, total=n)
-            after = client.stats.as_dict()
-            stats.add(requests=after["requests"] - before["requests"], throttled=after["throttled_429"] - before["throttled_429"],
-                      retries=after["retries"] - before["retries"])
+        started = time.monotonic()
+        results = ingest(
+            wh, slices(context.partition_keys), genie.client,
+            lambda ws: {"spaces": space_filter(settings, ws), "batch_size": settings.api_for(ws).batch_size},
+            progress=context.log.info,
+        )
+        total, by_type = FetchSummary(), Counter()
+        quality: Counter[str] = Counter()
+        stats = {"requests": 0, "throttled_429": 0, "retries": 0}
+        for r in results:
             for field in ("fetched", "final", "pending", "failed"):
-                setattr(total, field, getattr(total, field) + getattr(summary, field))
-            total.seconds += summary.seconds
-            by_type.update(summary.failed_by_type)
-            q = wh.query("genie/messages_slice_quality", {**sl.params(), "space_ids": spaces}).to_pylist()[0]
-            quality = dict(Counter(quality) + Counter({k: int(v or 0) for k, v in q.items()}))
-            context.log.info(f"workspace {sl}: {summary.fetched} fetched ({summary.final} final, {summary.pending} "
-                             f"pending), {summary.failed} failed in {summary.seconds:.1f}s")
-        quality = {k: quality.get(k, 0) for k in ("listed", "unaccounted", "with_details", "final", "asker_overrides",
-                                                   "open_errors", "duplicate_details", "duplicate_errors")}
-        throughput = total.attempted / total.seconds if total.seconds else 0.0
+                setattr(total, field, getattr(total, field) + getattr(r.summary, field))
+            by_type.update(r.summary.failed_by_type)
+            quality.update(r.quality)
+            stats["requests"] += r.requests
+            stats["throttled_429"] += r.throttled
+            stats["retries"] += r.retries
+        elapsed = time.monotonic() - started
+        throughput = total.attempted / elapsed if elapsed else 0.0
         yield dg.MaterializeResult(
             asset_key="message_details",
             metadata={
@@ -106,7 +75,7 @@ def build_message_assets(settings: Settings, partitions_def: dg.PartitionsDefini
                                 "failed": total.failed, "listed_messages": quality["listed"],
                                 "messages_with_details": quality["with_details"],
                                 "asker_overrides": quality["asker_overrides"]}),
-                **int_metadata(stats.as_dict()),
+                **int_metadata(stats),
                 "messages_per_second": dg.MetadataValue.float(round(throughput, 2)),
             },
             check_results=[

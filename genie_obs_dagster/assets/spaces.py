@@ -7,6 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import dagster as dg
 
+from ..genie.discovery import discover
 from ..genie.errors import GenieApiError
 from ..genie.spaces import space_tables
 from ..resources import GenieResource, WarehouseResource
@@ -70,3 +71,40 @@ def build_space_assets(settings: Settings, workspace_partitions: dg.PartitionsDe
         )
 
     return [genie_space_details]
+
+
+def build_discovery_assets(settings: Settings, workspace_partitions: dg.PartitionsDefinition) -> list[dg.AssetsDefinition]:
+    @dg.asset(
+        name="genie_api_messages",
+        group_name=API_GROUP,
+        partitions_def=workspace_partitions,
+        kinds={"python", "databricks"},
+        owners=["team:platform"],
+        deps=[dg.AssetDep("genie_messages_to_fetch",
+                          partition_mapping=dg.MultiToSingleDimensionPartitionMapping(partition_dimension_name="workspace"))],
+        description="Cross-check of the audit log: every message found by listing all conversations of every space "
+        "(include_all=true). Messages the audit log missed are stored in message_details with discovered_via = 'api'.",
+        check_specs=[dg.AssetCheckSpec("audit_log_coverage", asset="genie_api_messages",
+                                       description="Share of API-listed messages that the audit log also discovered "
+                                       "(warns below 90%)")],
+    )
+    def genie_api_messages(context: dg.AssetExecutionContext, warehouse: WarehouseResource, genie: GenieResource):
+        wh = warehouse.get()
+        wh.ensure_schema()
+        totals: dict[str, int] = {}
+        for ws in context.partition_keys:
+            allowed = set(settings.workspace(ws).space_ids)
+            found = discover(wh, genie.client(ws), allowed, space_filter(settings, ws), context.log.info)
+            cov = wh.query("genie/discovery_coverage", {"workspace_id": ws, "space_ids": space_filter(settings, ws)})
+            for k, v in {**found, **cov.to_pylist()[0]}.items():
+                totals[k] = totals.get(k, 0) + int(v or 0)
+            context.log.info(f"workspace {ws}: {found['listed']} listed, {found['stored_api_only']} stored that the audit log missed")
+        coverage = totals["in_both"] / totals["api_messages"] if totals.get("api_messages") else 1.0
+        return dg.MaterializeResult(
+            metadata={**totals, "audit_log_coverage": dg.MetadataValue.float(round(coverage, 4))},
+            check_results=[dg.AssetCheckResult(check_name="audit_log_coverage", passed=coverage >= 0.9,
+                                               severity=dg.AssetCheckSeverity.WARN,
+                                               metadata={"coverage": round(coverage, 4), "api_only": totals.get("api_only", 0)})],
+        )
+
+    return [genie_api_messages]

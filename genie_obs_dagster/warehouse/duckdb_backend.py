@@ -31,6 +31,9 @@ class DuckDBWarehouse(Warehouse):
         self.names = names or TableNames()
         self.lock_timeout_s = lock_timeout_s
         self._local = threading.local()
+        # One unit of work at a time per process: DuckDB lets threads of one process write concurrently, but
+        # MERGEs touching the same table would then fail on write conflicts; the work here is short.
+        self._work_lock = threading.RLock()
         self._schema_ready = False
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
@@ -43,13 +46,14 @@ class DuckDBWarehouse(Warehouse):
         if existing is not None:
             yield existing
             return
-        conn = self._open()
-        self._local.conn = conn
-        try:
-            yield conn
-        finally:
-            self._local.conn = None
-            conn.close()
+        with self._work_lock:
+            conn = self._open()
+            self._local.conn = conn
+            try:
+                yield conn
+            finally:
+                self._local.conn = None
+                conn.close()
 
     def _open(self) -> duckdb.DuckDBPyConnection:
         deadline = time.monotonic() + self.lock_timeout_s

@@ -1,0 +1,101 @@
+"""Ingest the messages of many (workspace, date range) slices: list what is pending in the warehouse,
+fetch it from each workspace's API, write it back in batches. Workspaces run in parallel, each within
+its own request budget; the slices of one workspace run one after the other."""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+from ..partitions import Slice
+from ..warehouse import Warehouse
+from .client import GenieClient
+from .fetch import FetchSummary, fetch_messages
+from .rows import FetchOutcome, MessageRef, to_tables
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class SliceResult:
+    slice: Slice
+    summary: FetchSummary
+    quality: dict[str, int]
+    requests: int
+    throttled: int
+    retries: int
+
+
+def write_outcomes(wh: Warehouse, outcomes: list[FetchOutcome]) -> None:
+    """One batch: messages merged, errors of fetched messages resolved, failures recorded."""
+    messages, errors, resolved = to_tables(outcomes)
+    if messages.num_rows:
+        wh.execute("genie/merge_message_details", staged={"__staged_messages": messages})
+        wh.execute("genie/resolve_fetch_errors", staged={"__staged_resolved": resolved})
+    if errors.num_rows:
+        wh.execute("genie/merge_fetch_errors", staged={"__staged_errors": errors})
+
+
+def pending_refs(wh: Warehouse, sl: Slice, spaces: str) -> tuple[int, Iterator[MessageRef]]:
+    pending = wh.query("genie/messages_pending_fetch", {**sl.params(), "space_ids": spaces})
+
+    def gen() -> Iterator[MessageRef]:
+        for batch in pending.to_batches(max_chunksize=1000):
+            for r in batch.to_pylist():
+                yield MessageRef(r["workspace_id"], r["space_id"], r["conversation_id"], r["message_id"],
+                                 r["first_seen_date"], r["audit_asker_email"])
+
+    return pending.num_rows, gen()
+
+
+def ingest_slice(wh: Warehouse, client: GenieClient, sl: Slice, spaces: str, batch_size: int,
+                 write: Callable[[Warehouse, list[FetchOutcome]], None] | None = None,
+                 progress: Callable[[str], None] = log.info) -> SliceResult:
+    wh.execute("genie/sync_message_dates", sl.params())
+    n, refs = pending_refs(wh, sl, spaces)
+    progress(f"workspace {sl}: {n} messages without a final record")
+    before = client.stats.as_dict()
+    writer = write or write_outcomes
+    summary = fetch_messages(client, refs, lambda batch: writer(wh, batch), batch_size=batch_size,
+                             progress=progress, total=n)
+    after = client.stats.as_dict()
+    q = wh.query("genie/messages_slice_quality", {**sl.params(), "space_ids": spaces}).to_pylist()[0]
+    progress(f"workspace {sl}: {summary.fetched} fetched ({summary.final} final, {summary.pending} pending), "
+             f"{summary.failed} failed in {summary.seconds:.1f}s")
+    return SliceResult(sl, summary, {k: int(v or 0) for k, v in q.items()},
+                       after["requests"] - before["requests"], after["throttled_429"] - before["throttled_429"],
+                       after["retries"] - before["retries"])
+
+
+def ingest(wh: Warehouse, slices: Sequence[Slice], client_for: Callable[[str], GenieClient],
+           options_for: Callable[[str], dict[str, Any]], progress: Callable[[str], None] = log.info,
+           write: Callable[[Warehouse, list[FetchOutcome]], None] | None = None,
+           max_parallel_workspaces: int = 8) -> list[SliceResult]:
+    """Every slice, workspaces in parallel. A failing workspace does not stop the others; its first
+    error is raised once they are done (what the others fetched is written either way)."""
+    by_ws: dict[str, list[Slice]] = defaultdict(list)
+    for sl in slices:
+        by_ws[sl.workspace_id].append(sl)
+
+    def one_workspace(ws: str) -> list[SliceResult]:
+        client = client_for(ws)
+        opts = options_for(ws)
+        return [ingest_slice(wh, client, sl, opts["spaces"], opts["batch_size"], write, progress) for sl in by_ws[ws]]
+
+    results: list[SliceResult] = []
+    errors: list[BaseException] = []
+    with ThreadPoolExecutor(max_workers=max(1, min(max_parallel_workspaces, len(by_ws)))) as pool:
+        futures = {ws: pool.submit(one_workspace, ws) for ws in by_ws}
+        for ws, fut in futures.items():
+            try:
+                results.extend(fut.result())
+            except Exception as exc:  # reported after the other workspaces finished
+                progress(f"workspace {ws} failed: {exc}")
+                errors.append(exc)
+    if errors:
+        raise errors[0]
+    return results
