@@ -5,9 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
-import signal
 import sys
-import threading
 from pathlib import Path
 
 import dagster as dg
@@ -52,6 +50,7 @@ def main(argv: list[str] | None = None) -> int:
 def serve_sandbox(settings: Settings, deliver_every: float, env_file: str | None = None) -> int:
     """Foreground process for `make dev`: simulated workspaces plus audit delivery into the embedded warehouse."""
     from .sandbox.runtime import start_sandbox
+    from .sandbox.server.app import serve_until_stopped
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     box = start_sandbox(settings, export_credentials=False)
@@ -65,15 +64,7 @@ def serve_sandbox(settings: Settings, deliver_every: float, env_file: str | None
         Path(env_file).write_text(f"{creds.client_id.env}={box.sim.client_id}\n{creds.client_secret.env}={box.sim.client_secret}\n")
         print(f"wrote the sandbox credentials to {env_file}")
     print(f"audit rows delivered to {settings.warehouse.duckdb.path}: {box.loaded_rows}; Ctrl-C to stop", flush=True)
-    done = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: done.set())
-    try:
-        while not done.wait(0.5):
-            pass
-    except KeyboardInterrupt:
-        pass
-    finally:
-        box.stop()
+    serve_until_stopped(box.stop)
     return 0
 
 

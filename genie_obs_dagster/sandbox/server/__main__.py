@@ -11,13 +11,11 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import signal
 import sys
-import threading
 from collections.abc import Sequence
 
 from ..scenario import ScenarioParams, generate
-from .app import SimulatedDatabricks
+from .app import SimulatedDatabricks, serve_until_stopped
 from .config import SimConfig
 from .faults import WorkspaceFaults
 
@@ -79,15 +77,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     # Sandbox credentials (not a real secret): printed so a client can be pointed at the sandbox.
     print(f"OAuth M2M: client_id={sim.client_id} client_secret={sim.client_secret}")
     print("Press Ctrl-C to stop.", flush=True)
-    done = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: done.set())
-    try:
-        while not done.wait(0.5):
-            pass
-    except KeyboardInterrupt:
-        pass
-    finally:
-        sim.stop()
+    serve_until_stopped(sim.stop)
     return 0
 
 

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import signal
 import threading
 import uuid
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -167,6 +168,19 @@ def _check_kinds(faults: WorkspaceFaults) -> None:
         unknown = set(f.kinds or ()) - ROUTE_KINDS
         if unknown:
             raise ValueError(f"fault {f.effect!r} targets unknown route kinds {sorted(unknown)}; known: {sorted(ROUTE_KINDS)}")
+
+
+def serve_until_stopped(stop: Callable[[], None]) -> None:
+    """Block the foreground process until Ctrl-C or SIGTERM, then call ``stop``."""
+    done = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: done.set())
+    try:
+        while not done.wait(0.5):
+            pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        stop()
 
 
 def loopback_ports(scenario: Scenario) -> dict[str, int]:
