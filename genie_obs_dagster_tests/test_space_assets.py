@@ -6,7 +6,7 @@ import datetime as dt
 import json
 from collections.abc import Callable
 
-from genie_obs_dagster.sandbox.server import Fault, SimConfig, WorkspaceFaults
+from genie_obs_dagster.sandbox.server import Fault, WorkspaceFaults
 
 from .conftest import WORKSPACES, ApiEnv, make_scenario
 
