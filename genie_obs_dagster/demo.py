@@ -10,7 +10,7 @@ from pathlib import Path
 import dagster as dg
 
 from .partitions import partition_key
-from .sandbox.runtime import start_sandbox
+from .sandbox.runtime import Sandbox, start_sandbox
 from .settings import Settings
 from .warehouse.sql import ident
 
@@ -38,6 +38,23 @@ def materialize_range(
     return job.execute_in_process(instance=instance, tags=range_tags(workspace_id, start, end))
 
 
+def compare_with_truth(box: Sandbox) -> dict[str, int]:
+    """What a user would check: listed messages and askers, and fetched statuses, against the scenario."""
+    expected = box.scenario.expected_messages_to_fetch()
+    silver = {(r[0], r[1]): r[2] for r in box.warehouse.sql(
+        "SELECT workspace_id, message_id, asker_email FROM main.genie_analytics.genie_messages_to_fetch")}
+    final = {m.key: m.final_status for m in box.scenario.messages}
+    details = box.warehouse.sql("SELECT workspace_id, message_id, status FROM main.genie_analytics.message_details")
+    return {
+        "listed": len(silver),
+        "unexpected": len(set(silver) - set(expected)),
+        "wrong_asker": sum(1 for k, a in silver.items() if k in expected and expected[k].asker_email != a),
+        "in_flight": len(set(expected) - set(silver)),
+        "details": len(details),
+        "true_status": sum(1 for w, m, st in details if final.get((w, m)) == st),
+    }
+
+
 def run_demo(settings: Settings, defs: dg.Definitions, instance: dg.DagsterInstance) -> dict[str, object]:
     """The initial load of the sandbox's whole history, as single-run backfills would do it, then space details."""
     t0 = time.monotonic()
@@ -58,12 +75,14 @@ def run_demo(settings: Settings, defs: dg.Definitions, instance: dg.DagsterInsta
         print(f"refreshed space details of {len(settings.workspace_ids)} workspace(s)")
         counts = {t: box.warehouse.sql(f"SELECT COUNT(*) FROM main.genie_analytics.{ident(t)}")[0][0]  # noqa: S608
                   for t in DEMO_TABLES}
-        expected = scenario.expected_messages_to_fetch()
         print("tables: " + ", ".join(f"{t} {n}" for t, n in counts.items()))
-        print(f"ground truth: {len(expected)} messages discoverable from the audit log")
+        truth = compare_with_truth(box)
+        print(f"against the scenario's ground truth: {truth['listed']} messages listed, {truth['unexpected']} unexpected, "
+              f"{truth['wrong_asker']} with a wrong asker, {truth['in_flight']} not visible yet (audit rows still in "
+              f"flight); message_details: {truth['true_status']} of {truth['details']} with the true final status")
         print(f"embedded warehouse: {Path(settings.warehouse.duckdb.path).resolve()} (DuckDB; schema "
               f"{box.warehouse.names.duckdb_schema(settings.target.catalog, settings.target.schema_)})")
         print(f"demo finished in {time.monotonic() - t0:.1f}s")
-        return {"counts": counts, "expected_messages": len(expected)}
+        return {"counts": counts, **truth}
     finally:
         box.stop()
