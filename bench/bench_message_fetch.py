@@ -35,7 +35,7 @@ def audit_layer(wh: DuckDBWarehouse, start: dt.date, end: dt.date) -> None:
     wh.ensure_schema()
     for ws in WS:
         sl = Slice(ws, start, end)
-        wh.replace("genie_audit_events", "audit/genie_audit_events", {**sl.params(), "ingestion_principal": PRINCIPAL},
+        wh.replace("genie_audit_events", "audit/genie_audit_events", {**sl.params(), "ingestion_principal": PRINCIPAL, "space_ids": ""},
                    {"workspace_id": ws, "event_date": (start, end)})
         wh.merge("genie_messages_to_fetch", "audit/genie_messages_to_fetch", sl.params(), ["workspace_id", "message_id"])
 

@@ -170,5 +170,6 @@ def test_bronze_check_catches_rows_missing_from_the_source_copy(env_factory: Cal
                "(SELECT event_id FROM main.genie_analytics.genie_audit_events LIMIT 1)")
     quality = env.wh.query("checks/audit_events_slice", {"workspace_id": WORKSPACES[1],
                                                          "start_date": env.scenario.start_date,
-                                                         "end_date": env.scenario.start_date}).to_pylist()[0]
+                                                         "end_date": env.scenario.start_date,
+                                                         "space_ids": ""}).to_pylist()[0]
     assert quality["bronze_rows"] == quality["source_rows"] - 1

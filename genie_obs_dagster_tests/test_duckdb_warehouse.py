@@ -47,7 +47,7 @@ def test_replace_touches_only_its_slice_and_is_atomic(tmp_path: Path) -> None:
     load_system_tables(wh, make_scenario())
     wh.ensure_schema()
     params = {"workspace_id": WORKSPACES[0], "start_date": START, "end_date": START + dt.timedelta(days=4),
-              "ingestion_principal": PRINCIPAL}
+              "ingestion_principal": PRINCIPAL, "space_ids": ""}
     where = {"workspace_id": WORKSPACES[0], "event_date": (START, START + dt.timedelta(days=4))}
     n = wh.replace("genie_audit_events", "audit/genie_audit_events", params, where)
     assert n > 0

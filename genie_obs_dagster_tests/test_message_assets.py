@@ -131,6 +131,9 @@ def test_space_filter_limits_what_is_fetched(api_env_factory: Callable[..., ApiE
     env.ingest_all()
     got = details(env)
     assert {r["space_id"] for k, r in got.items() if k[0] == WORKSPACES[0]} == {keep}
+    for table in ("genie_audit_events", "genie_messages_to_fetch"):  # the allow list applies to every asset
+        assert env.rows(f"SELECT DISTINCT space_id FROM main.genie_analytics.{table} "  # noqa: S608
+                        "WHERE workspace_id = :w AND space_id IS NOT NULL", {"w": WORKSPACES[0]}) == [(keep,)]
     ws1_truth = {k for k in scenario.expected_messages_to_fetch() if k[0] == WORKSPACES[1]}
     assert {k for k in got if k[0] == WORKSPACES[1]} == ws1_truth
 

@@ -31,16 +31,16 @@ def test_logical_names_map_to_duckdb_schemas_and_params_bind() -> None:
     code = sqlglot.parse_one(st.sql, read="duckdb").sql(dialect="duckdb", comments=False)
     assert "system__access.audit" in code and "system__access.workspaces_latest" in code
     assert "$workspace_id" in code and ":workspace_id" not in code
-    assert set(st.params) == {"workspace_id", "start_date", "end_date", "ingestion_principal"}
+    assert set(st.params) == {"workspace_id", "start_date", "end_date", "ingestion_principal", "space_ids"}
     bound = st.bind({"workspace_id": "1", "start_date": dt.date(2026, 1, 1), "end_date": dt.date(2026, 1, 2),
-                     "ingestion_principal": "sp", "unused": 1})
+                     "ingestion_principal": "sp", "space_ids": "", "unused": 1})
     assert "unused" not in bound
 
 
 def test_missing_parameter_is_named() -> None:
     (st,) = DuckDBWarehouse(":memory:")._statements("audit/genie_audit_events")
     with pytest.raises(sqlmod.SqlFileError, match=r"sql/audit/genie_audit_events.sql needs parameter\(s\) :end_date"):
-        st.bind({"workspace_id": "1", "start_date": dt.date(2026, 1, 1), "ingestion_principal": "sp"})
+        st.bind({"workspace_id": "1", "start_date": dt.date(2026, 1, 1), "ingestion_principal": "sp", "space_ids": ""})
 
 
 def test_configured_target_and_source_names_are_used() -> None:

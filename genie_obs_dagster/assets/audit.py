@@ -8,7 +8,16 @@ import dagster as dg
 from ..partitions import Slice
 from ..resources import WarehouseResource
 from ..settings import Settings
-from .common import BACKFILL, WAREHOUSE_POOL, check, int_metadata, md_preview, run_slices, sum_first_rows
+from .common import (
+    BACKFILL,
+    WAREHOUSE_POOL,
+    check,
+    int_metadata,
+    md_preview,
+    run_slices,
+    space_filter,
+    sum_first_rows,
+)
 
 AUDIT_GROUP = "genie_audit"
 
@@ -41,12 +50,14 @@ def build_audit_assets(settings: Settings, partitions_def: dg.PartitionsDefiniti
 
         def load(sl: Slice) -> int:
             return wh.replace(
-                "genie_audit_events", "audit/genie_audit_events", {**sl.params(), "ingestion_principal": principal},
+                "genie_audit_events", "audit/genie_audit_events",
+                {**sl.params(), "ingestion_principal": principal, "space_ids": space_filter(settings, sl.workspace_id)},
                 where={"workspace_id": sl.workspace_id, "event_date": (sl.start_date, sl.end_date)},
             )
 
         done, inserted = run_slices(context, "genie_audit_events", load)
-        quality = sum_first_rows(wh.query("checks/audit_events_slice", sl.params()) for sl in done)
+        quality = sum_first_rows(wh.query("checks/audit_events_slice", {
+            **sl.params(), "space_ids": space_filter(settings, sl.workspace_id)}) for sl in done)
         summary = sum_first_rows(wh.query("audit/audit_events_summary", sl.params()) for sl in done)
         return dg.MaterializeResult(
             metadata={"dagster/row_count": inserted, **int_metadata(summary)},

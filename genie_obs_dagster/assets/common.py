@@ -11,8 +11,15 @@ import dagster as dg
 import pyarrow as pa
 
 from ..partitions import Slice, slices
+from ..settings import Settings
 
 BACKFILL = dg.BackfillPolicy.single_run()
+
+
+def space_filter(settings: Settings, workspace_id: str) -> str:
+    """The space allow list as the SQL files take it: comma-separated validated ids, '' for every space."""
+    return ",".join(settings.workspace(workspace_id).space_ids)
+
 WAREHOUSE_POOL = "genie_obs_warehouse"
 
 

@@ -12,14 +12,9 @@ from ..genie.ingest import ingest
 from ..partitions import slices
 from ..resources import GenieResource, WarehouseResource
 from ..settings import Settings
-from .common import BACKFILL, check, int_metadata
+from .common import BACKFILL, check, int_metadata, space_filter
 
 API_GROUP = "genie_api"
-
-
-def space_filter(settings: Settings, workspace_id: str) -> str:
-    """The allow list as the SQL files take it: comma-separated validated ids, '' for every space."""
-    return ",".join(settings.workspace(workspace_id).space_ids)
 
 
 def build_message_assets(settings: Settings, partitions_def: dg.PartitionsDefinition) -> list[dg.AssetsDefinition]:

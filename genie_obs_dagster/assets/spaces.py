@@ -12,7 +12,8 @@ from ..genie.errors import GenieApiError
 from ..genie.spaces import space_tables
 from ..resources import GenieResource, WarehouseResource
 from ..settings import Settings
-from .messages import API_GROUP, space_filter
+from .common import space_filter
+from .messages import API_GROUP
 
 
 def build_space_assets(settings: Settings, workspace_partitions: dg.PartitionsDefinition) -> list[dg.AssetsDefinition]:

@@ -1,5 +1,7 @@
 -- Bronze rows of one workspace over an inclusive range of event dates.
--- Params: :workspace_id, :start_date, :end_date, :ingestion_principal
+-- Events of spaces outside the workspace's allow list (:space_ids, comma-separated; '' = all) are not kept;
+-- events that name no space (e.g. listing spaces) are.
+-- Params: :workspace_id, :start_date, :end_date, :ingestion_principal, :space_ids
 SELECT
   a.event_id,
   a.workspace_id,
@@ -38,3 +40,5 @@ LEFT JOIN system.access.workspaces_latest AS w
 WHERE a.service_name = 'aibiGenie'
   AND a.workspace_id = :workspace_id
   AND a.event_date BETWEEN :start_date AND :end_date
+  AND (:space_ids = '' OR a.request_params['space_id'] IS NULL
+       OR array_contains(split(:space_ids, ','), a.request_params['space_id']))

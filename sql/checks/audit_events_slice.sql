@@ -1,11 +1,13 @@
 -- Data-quality figures of bronze for one workspace's date range, compared with the source audit log.
--- Params: :workspace_id, :start_date, :end_date
+-- Params: :workspace_id, :start_date, :end_date, :space_ids (the allow list, as bronze applies it)
 SELECT
   (SELECT COUNT(*) FROM main.genie_analytics.genie_audit_events
     WHERE workspace_id = :workspace_id AND event_date BETWEEN :start_date AND :end_date) AS bronze_rows,
   (SELECT COUNT(*) FROM system.access.audit
     WHERE service_name = 'aibiGenie' AND workspace_id = :workspace_id
-      AND event_date BETWEEN :start_date AND :end_date) AS source_rows,
+      AND event_date BETWEEN :start_date AND :end_date
+      AND (:space_ids = '' OR request_params['space_id'] IS NULL
+           OR array_contains(split(:space_ids, ','), request_params['space_id']))) AS source_rows,
   (SELECT COUNT(*) FROM main.genie_analytics.genie_audit_events
     WHERE workspace_id = :workspace_id AND event_date BETWEEN :start_date AND :end_date
       AND (event_id IS NULL OR event_time IS NULL OR action_name IS NULL)) AS null_keys,
