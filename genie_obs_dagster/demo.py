@@ -18,6 +18,8 @@ log = logging.getLogger("genie_obs.demo")
 
 RANGE_START_TAG = "dagster/asset_partition_range_start"
 RANGE_END_TAG = "dagster/asset_partition_range_end"
+# Progress lines (INFO) on the console, not Dagster's step-by-step DEBUG events.
+QUIET = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
 DEMO_TABLES = ("genie_audit_events", "genie_messages_to_fetch", "message_details", "message_fetch_errors",
                "genie_space_details", "genie_space_config_history")
 
@@ -35,7 +37,7 @@ def materialize_range(
 ) -> dg.ExecuteInProcessResult:
     """One run of a partitioned asset job over a workspace's date range, like a single-run backfill."""
     job = defs.resolve_job_def(job_name)
-    return job.execute_in_process(instance=instance, tags=range_tags(workspace_id, start, end))
+    return job.execute_in_process(instance=instance, tags=range_tags(workspace_id, start, end), run_config=QUIET)
 
 
 def compare_with_truth(box: Sandbox) -> dict[str, int]:
@@ -71,7 +73,7 @@ def run_demo(settings: Settings, defs: dg.Definitions, instance: dg.DagsterInsta
             print(f"ingested workspace {ws} ({first}..{last}): audit layer + Genie API in {time.monotonic() - t1:.1f}s")
         spaces_job = defs.resolve_job_def("genie_space_refresh")
         for ws in settings.workspace_ids:
-            spaces_job.execute_in_process(instance=instance, partition_key=ws)
+            spaces_job.execute_in_process(instance=instance, partition_key=ws, run_config=QUIET)
         print(f"refreshed space details of {len(settings.workspace_ids)} workspace(s)")
         counts = {t: box.warehouse.sql(f"SELECT COUNT(*) FROM main.genie_analytics.{ident(t)}")[0][0]  # noqa: S608
                   for t in DEMO_TABLES}
