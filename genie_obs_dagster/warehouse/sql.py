@@ -117,11 +117,15 @@ def where_clause(where: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
 
 
 def body_of(name: str) -> str:
-    """The single SELECT of a SQL file, as Databricks SQL text, for embedding as a subquery."""
+    """The single SELECT of a SQL file, as written, for embedding as a subquery.
+
+    The file's own text is used, not a re-generated one: sqlglot's Databricks output is not always the
+    input (it turns ``percentile_cont`` into ``percentile_approx``, for one).
+    """
     statements = parse_file(name)
     if len(statements) != 1 or not isinstance(statements[0], exp.Query):
         raise SqlFileError(f"sql/{name}.sql must hold exactly one SELECT to be used as a source")
-    return statements[0].sql(dialect=SOURCE_DIALECT)
+    return sql_path(name).read_text().strip().rstrip(";")
 
 
 # Generated statements below splice only identifiers that passed ``ident`` (letters, digits, underscores)
