@@ -1,12 +1,16 @@
-"""Command line: ``genie-obs demo`` runs the whole graph on the embedded default."""
+"""Command line: ``genie-obs demo`` runs the whole graph on the embedded default; ``genie-obs lakeview`` writes
+or publishes the AI/BI dashboard."""
 
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import dagster as dg
 
@@ -31,7 +35,25 @@ def main(argv: list[str] | None = None) -> int:
     sandbox.add_argument("--deliver-every", type=float, default=30.0, help="seconds between audit deliveries")
     sandbox.add_argument("--write-env", metavar="FILE", help="write the sandbox credentials to this .env file "
                          "(dagster dev loads .env from its working directory)")
+    lakeview = sub.add_parser("lakeview", help="write the AI/BI (Lakeview) dashboard definition; with --publish, "
+                              "create or update it in a workspace")
+    lakeview.add_argument("--config", help="settings file (default: $GENIE_OBS_CONFIG or genie_obs.yaml)")
+    lakeview.add_argument("--out", metavar="FILE", help="write the definition here (a .lvdash.json file)")
+    lakeview.add_argument("--publish", action="store_true", help="create or update the dashboard in --workspace-id")
+    lakeview.add_argument("--workspace-id", help="configured workspace to publish to (its url and credentials are used)")
+    lakeview.add_argument("--warehouse-id", help="SQL warehouse the dashboard runs on "
+                          "(default: warehouse.databricks.warehouse_id from the settings)")
+    lakeview.add_argument("--parent-path", default=None, help="workspace folder (default: /Workspace/Shared/genie-obs)")
+    lakeview.add_argument("--name", default=None, help="dashboard name (default: Genie observability)")
+    lakeview.add_argument("--dashboard-id", help="update this dashboard (default: the one of that name in that folder)")
+    lakeview.add_argument("--draft", action="store_true", help="update the draft only, do not publish it to viewers")
+    load = sub.add_parser("initial-load", help="launch the initial load (an asset backfill of every partition) "
+                          "through the running Dagster webserver (make dev)")
+    load.add_argument("--url", default="http://127.0.0.1:3000", help="the Dagster webserver")
+    load.add_argument("--workspace", help="only this workspace's partitions (a workspace added later)")
     args = parser.parse_args(argv)
+    if args.command == "initial-load":
+        return initial_load(args.url, args.workspace)
     try:
         settings = load_settings(args.config)
     except SettingsError as exc:
@@ -44,6 +66,68 @@ def main(argv: list[str] | None = None) -> int:
         run_demo(settings, build_definitions(settings), _instance())
     elif args.command == "sandbox":
         return serve_sandbox(settings, args.deliver_every, args.write_env)
+    elif args.command == "lakeview":
+        return run_lakeview(settings, args)
+    return 0
+
+
+def initial_load(url: str, workspace_id: str | None) -> int:
+    import requests
+
+    from .initial_load import LaunchError, launch_initial_load
+
+    try:
+        backfill_id = launch_initial_load(url, workspace_id)
+    except (LaunchError, requests.RequestException) as exc:
+        print(f"error: could not launch the initial load through {url}: {exc} (is `make dev` running?)", file=sys.stderr)
+        return 1
+    print(f"launched backfill {backfill_id}; progress: {url.rstrip('/')}/runs/b/{backfill_id}")
+    return 0
+
+
+def workspace_client(settings: Settings, workspace_id: str) -> Any:
+    """An SDK client for a configured workspace, with the settings' OAuth M2M credentials."""
+    from databricks.sdk import WorkspaceClient
+
+    from .genie.auth import resolve_secret
+
+    creds = settings.credentials_for(workspace_id)
+    return WorkspaceClient(host=settings.workspace(workspace_id).url, client_id=resolve_secret(creds.client_id),
+                           client_secret=resolve_secret(creds.client_secret))
+
+
+def run_lakeview(settings: Settings, args: argparse.Namespace,
+                 make_client: Callable[[Settings, str], Any] = workspace_client) -> int:
+    """Write the Lakeview definition and/or create-or-update it in a workspace."""
+    from .dashboard import lakeview
+    from .warehouse import TableNames
+
+    dashboard = lakeview.serialized_dashboard(TableNames.from_settings(settings))
+    if args.out:
+        Path(args.out).write_text(json.dumps(dashboard, indent=2) + "\n")
+        print(f"wrote the Lakeview dashboard ({len(dashboard['datasets'])} datasets, {len(dashboard['pages']) - 1} pages) "
+              f"to {args.out}")
+    if not args.publish:
+        if not args.out:
+            print("error: give --out FILE, --publish, or both", file=sys.stderr)
+            return 2
+        return 0
+    warehouse_id = args.warehouse_id or (settings.warehouse.databricks.warehouse_id if settings.warehouse.databricks else None)
+    if not args.workspace_id or not warehouse_id:
+        print("error: --publish needs --workspace-id and a warehouse (--warehouse-id or warehouse.databricks.warehouse_id)",
+              file=sys.stderr)
+        return 2
+    try:
+        settings.workspace(args.workspace_id)
+    except KeyError as exc:
+        print(f"error: {exc.args[0]}", file=sys.stderr)
+        return 2
+    done = lakeview.deploy(make_client(settings, args.workspace_id), dashboard, warehouse_id=warehouse_id,
+                           parent_path=args.parent_path or lakeview.DEFAULT_PARENT_PATH,
+                           display_name=args.name or lakeview.DISPLAY_NAME, dashboard_id=args.dashboard_id,
+                           publish=not args.draft)
+    print(f"{'created' if done.created else 'updated'} dashboard {done.dashboard_id}"
+          f"{' and published it' if done.published else ' (draft)'} in workspace {args.workspace_id}")
     return 0
 
 

@@ -7,8 +7,10 @@ import warnings
 import dagster as dg
 
 from .assets.audit import AUDIT_GROUP, build_audit_assets
+from .assets.marts import MART_GROUP, build_mart_assets
 from .assets.messages import API_GROUP, build_message_assets
 from .assets.spaces import build_discovery_assets, build_space_assets
+from .automation import with_automation
 from .partitions import workspace_day_partitions, workspace_partitions
 from .resources import GenieResource, WarehouseResource
 from .settings import Settings
@@ -24,6 +26,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         + build_message_assets(settings, partitions_def)
         + build_space_assets(settings, workspace_partitions(settings))
         + build_discovery_assets(settings, workspace_partitions(settings))
+        + build_mart_assets(settings)
     )
     audit_job = dg.define_asset_job(
         "genie_audit_layer",
@@ -45,10 +48,14 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         description="Space configuration (and its history) for every space seen, and the cross-check listing of "
         "every conversation, per workspace.",
     )
-    return dg.Definitions(
-        assets=assets,
-        jobs=[audit_job, ingest_job, spaces_job],
-        resources={"warehouse": WarehouseResource.from_settings(settings), "genie": GenieResource.from_settings(settings)},
+    marts_job = dg.define_asset_job(
+        "genie_marts", selection=dg.AssetSelection.groups(MART_GROUP),
+        description="Rebuild every analytics mart from the base tables, then the local HTML dashboard.",
     )
+    return with_automation(settings, dg.Definitions(
+        assets=assets,
+        jobs=[audit_job, ingest_job, spaces_job, marts_job],
+        resources={"warehouse": WarehouseResource.from_settings(settings), "genie": GenieResource.from_settings(settings)},
+    ))
 
 

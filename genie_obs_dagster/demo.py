@@ -9,8 +9,10 @@ from pathlib import Path
 
 import dagster as dg
 
+from .assets.dashboard import dashboard_path
 from .partitions import partition_key
 from .sandbox.runtime import Sandbox, start_sandbox
+from .sensors import run_sensor_once
 from .settings import Settings
 from .warehouse.sql import ident
 
@@ -75,6 +77,14 @@ def run_demo(settings: Settings, defs: dg.Definitions, instance: dg.DagsterInsta
         for ws in settings.workspace_ids:
             spaces_job.execute_in_process(instance=instance, partition_key=ws, run_config=QUIET)
         print(f"refreshed space details of {len(settings.workspace_ids)} workspace(s)")
+        arrived = box.deliver(as_of=dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=3))
+        done, _, skip = run_sensor_once(defs, settings, instance)
+        print(f"three days later: {arrived} more audit rows delivered, some for earlier days; "
+              f"the sensor requested {len(done)} run(s)" + (f" ({skip})" if skip else ""))
+        for req, result in done:
+            print(f"  {req.tags['genie_obs/reason']}: {'succeeded' if result.success else 'FAILED'}")
+        defs.resolve_job_def("genie_marts").execute_in_process(instance=instance, run_config=QUIET)
+        print("rebuilt the marts and the dashboard")
         counts = {t: box.warehouse.sql(f"SELECT COUNT(*) FROM main.genie_analytics.{ident(t)}")[0][0]  # noqa: S608
                   for t in DEMO_TABLES}
         print("tables: " + ", ".join(f"{t} {n}" for t, n in counts.items()))
@@ -84,6 +94,7 @@ def run_demo(settings: Settings, defs: dg.Definitions, instance: dg.DagsterInsta
               f"flight); message_details: {truth['true_status']} of {truth['details']} with the true final status")
         print(f"embedded warehouse: {Path(settings.warehouse.duckdb.path).resolve()} (DuckDB; schema "
               f"{box.warehouse.names.duckdb_schema(settings.target.catalog, settings.target.schema_)})")
+        print(f"dashboard: {dashboard_path(settings).resolve()}  (open it in a browser; it works offline)")
         print(f"demo finished in {time.monotonic() - t0:.1f}s")
         return {"counts": counts, **truth}
     finally:

@@ -56,6 +56,13 @@ class WarehouseResource(dg.ConfigurableResource):
             self._warehouse = DuckDBWarehouse(self.duckdb_path, self.table_names())
         return self._warehouse
 
+    def for_sensor(self, lock_timeout_s: float) -> Warehouse:
+        """A warehouse that gives up opening after ``lock_timeout_s`` (raising ``WarehouseBusy``): a sensor
+        tick must stay short, and a run writing to the embedded file is a reason to look again next tick."""
+        if self.backend != "duckdb":
+            return self.get()
+        return DuckDBWarehouse(self.duckdb_path, self.table_names(), lock_timeout_s=lock_timeout_s)
+
 
 class GenieResource(dg.ConfigurableResource):
     """Genie API clients, one per workspace: OAuth M2M token, request budget, retries.

@@ -29,6 +29,7 @@ WORKSPACE_ID_RE = re.compile(r"^[0-9]{1,20}$")
 SPACE_ID_RE = re.compile(r"^[0-9a-f]{32}$")
 IDENTIFIER_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
 ENV_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+CRON_RE = re.compile(r"^\s*[0-9*/,\-]+(\s+[0-9A-Za-z*/,\-]+){4}\s*$")
 
 
 class SettingsError(ValueError):
@@ -212,6 +213,31 @@ class SandboxSettings(_Strict):
     requests_per_second: float = Field(20.0, ge=0, le=10_000)  # the simulated server's API limit (0: none)
 
 
+class AutomationSettings(_Strict):
+    """How the sensor and the schedules keep the partitions current (README, "Operating it").
+
+    The sensor compares the source audit log with bronze for the last ``lookback_days`` days on every tick,
+    so late rows and missed days are found without anyone editing a lookback; older days are the initial
+    load's and the reconciliation's business.
+    """
+
+    sensor_interval_s: int = Field(60, ge=30, le=3600)          # minimum seconds between sensor ticks
+    lookback_days: int = Field(7, ge=1, le=90)                  # days (up to today) the sensor watches
+    retry_after_s: int = Field(900, ge=60, le=86_400)           # wait before fetching a pending/failed message again
+    max_retry_interval_s: int = Field(21_600, ge=60, le=604_800)  # the wait doubles per attempt up to this
+    max_attempts: int = Field(3, ge=1, le=20)                   # runs per unchanged change before the sensor stops asking
+    reconcile_days: int = Field(3, ge=1, le=90)                 # nightly reconciliation: the last N days, today included
+    reconcile_cron: str = "30 2 * * *"                          # UTC
+    space_refresh_cron: str = "0 4 * * *"                       # UTC
+
+    @field_validator("reconcile_cron", "space_refresh_cron")
+    @classmethod
+    def _cron(cls, v: str) -> str:
+        if not CRON_RE.match(v or ""):
+            raise ValueError(f"cron expression {v!r} is not allowed; expected five fields, e.g. '30 2 * * *'")
+        return v
+
+
 class Settings(_Strict):
     workspaces: list[WorkspaceSettings] = Field(min_length=1)
     target: TargetSettings = TargetSettings()
@@ -222,6 +248,7 @@ class Settings(_Strict):
     api: ApiSettings = ApiSettings()
     warehouse: WarehouseSettings = WarehouseSettings()
     sandbox: SandboxSettings | None = None
+    automation: AutomationSettings = AutomationSettings()
 
     @field_validator("workspaces")
     @classmethod

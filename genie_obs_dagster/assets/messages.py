@@ -7,6 +7,7 @@ from collections import Counter
 
 import dagster as dg
 
+from ..concurrency import slot_guard
 from ..genie.fetch import FetchSummary
 from ..genie.ingest import ingest
 from ..partitions import slices
@@ -48,7 +49,7 @@ def build_message_assets(settings: Settings, partitions_def: dg.PartitionsDefini
         results = ingest(
             wh, slices(context.partition_keys), genie.client,
             lambda ws: {"spaces": space_filter(settings, ws), "batch_size": settings.api_for(ws).batch_size},
-            progress=context.log.info,
+            progress=context.log.info, guard=slot_guard(context),
         )
         total, by_type = FetchSummary(), Counter()
         quality: Counter[str] = Counter()

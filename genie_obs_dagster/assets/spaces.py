@@ -7,6 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import dagster as dg
 
+from ..concurrency import slot_guard
 from ..genie.discovery import discover
 from ..genie.errors import GenieApiError
 from ..genie.spaces import space_tables
@@ -16,15 +17,23 @@ from .common import space_filter
 from .messages import API_GROUP
 
 
+def per_workspace(workspace_partitions: dg.PartitionsDefinition) -> dict:
+    """What the per-workspace API assets share: one partition per workspace, fed by all of its days of
+    genie_messages_to_fetch."""
+    return {
+        "group_name": API_GROUP,
+        "partitions_def": workspace_partitions,
+        "kinds": {"python", "databricks"},
+        "owners": ["team:platform"],
+        "deps": [dg.AssetDep("genie_messages_to_fetch", partition_mapping=dg.MultiToSingleDimensionPartitionMapping(
+            partition_dimension_name="workspace"))],
+    }
+
+
 def build_space_assets(settings: Settings, workspace_partitions: dg.PartitionsDefinition) -> list[dg.AssetsDefinition]:
     @dg.asset(
         name="genie_space_details",
-        group_name=API_GROUP,
-        partitions_def=workspace_partitions,
-        kinds={"python", "databricks"},
-        owners=["team:platform"],
-        deps=[dg.AssetDep("genie_messages_to_fetch",
-                          partition_mapping=dg.MultiToSingleDimensionPartitionMapping(partition_dimension_name="workspace"))],
+        **per_workspace(workspace_partitions),
         description="Configuration of every Genie space seen in genie_messages_to_fetch (GET space with "
         "include_serialized_space=true), merged on (workspace_id, space_id); failed fetches never overwrite good "
         "data. Every distinct configuration is also kept in genie_space_config_history.",
@@ -35,6 +44,7 @@ def build_space_assets(settings: Settings, workspace_partitions: dg.PartitionsDe
         wh = warehouse.get()
         wh.ensure_schema()
         fetched_total, failed_total, new_versions, missing = 0, 0, 0, 0
+        guard = slot_guard(context)
         for ws in context.partition_keys:
             spaces = [r["space_id"] for r in wh.query("genie/spaces_to_fetch", {
                 "workspace_id": ws, "space_ids": space_filter(settings, ws)}).to_pylist()]
@@ -46,7 +56,7 @@ def build_space_assets(settings: Settings, workspace_partitions: dg.PartitionsDe
                 except GenieApiError as exc:
                     return space_id, exc
 
-            with ThreadPoolExecutor(max_workers=client.settings.concurrency) as pool:
+            with guard(ws), ThreadPoolExecutor(max_workers=client.settings.concurrency) as pool:
                 results = list(pool.map(get, spaces))
             ok = [r for _, r in results if isinstance(r, dict)]
             bad = [(sid, r) for sid, r in results if isinstance(r, GenieApiError)]
@@ -77,12 +87,7 @@ def build_space_assets(settings: Settings, workspace_partitions: dg.PartitionsDe
 def build_discovery_assets(settings: Settings, workspace_partitions: dg.PartitionsDefinition) -> list[dg.AssetsDefinition]:
     @dg.asset(
         name="genie_api_messages",
-        group_name=API_GROUP,
-        partitions_def=workspace_partitions,
-        kinds={"python", "databricks"},
-        owners=["team:platform"],
-        deps=[dg.AssetDep("genie_messages_to_fetch",
-                          partition_mapping=dg.MultiToSingleDimensionPartitionMapping(partition_dimension_name="workspace"))],
+        **per_workspace(workspace_partitions),
         description="Cross-check of the audit log: every message found by listing all conversations of every space "
         "(include_all=true). Messages the audit log missed are stored in message_details with discovered_via = 'api'.",
         check_specs=[dg.AssetCheckSpec("audit_log_coverage", asset="genie_api_messages",
@@ -95,7 +100,8 @@ def build_discovery_assets(settings: Settings, workspace_partitions: dg.Partitio
         totals: dict[str, int] = {}
         for ws in context.partition_keys:
             allowed = set(settings.workspace(ws).space_ids)
-            found = discover(wh, genie.client(ws), allowed, space_filter(settings, ws), context.log.info)
+            with slot_guard(context)(ws):
+                found = discover(wh, genie.client(ws), allowed, space_filter(settings, ws), context.log.info)
             cov = wh.query("genie/discovery_coverage", {"workspace_id": ws, "space_ids": space_filter(settings, ws)})
             for k, v in {**found, **cov.to_pylist()[0]}.items():
                 totals[k] = totals.get(k, 0) + int(v or 0)

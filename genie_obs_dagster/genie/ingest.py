@@ -8,6 +8,7 @@ import logging
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from typing import Any
 
@@ -74,9 +75,13 @@ def ingest_slice(wh: Warehouse, client: GenieClient, sl: Slice, spaces: str, bat
 def ingest(wh: Warehouse, slices: Sequence[Slice], client_for: Callable[[str], GenieClient],
            options_for: Callable[[str], dict[str, Any]], progress: Callable[[str], None] = log.info,
            write: Callable[[Warehouse, list[FetchOutcome]], None] | None = None,
-           max_parallel_workspaces: int = 8) -> list[SliceResult]:
+           max_parallel_workspaces: int = 8,
+           guard: Callable[[str], AbstractContextManager[object]] | None = None) -> list[SliceResult]:
     """Every slice, workspaces in parallel. A failing workspace does not stop the others; its first
-    error is raised once they are done (what the others fetched is written either way)."""
+    error is raised once they are done (what the others fetched is written either way).
+
+    ``guard(workspace_id)`` wraps all API work of one workspace (the Dagster pool that keeps other runs
+    off that workspace's API meanwhile, see ``concurrency.py``)."""
     by_ws: dict[str, list[Slice]] = defaultdict(list)
     for sl in slices:
         by_ws[sl.workspace_id].append(sl)
@@ -84,7 +89,8 @@ def ingest(wh: Warehouse, slices: Sequence[Slice], client_for: Callable[[str], G
     def one_workspace(ws: str) -> list[SliceResult]:
         client = client_for(ws)
         opts = options_for(ws)
-        return [ingest_slice(wh, client, sl, opts["spaces"], opts["batch_size"], write, progress) for sl in by_ws[ws]]
+        with guard(ws) if guard else nullcontext():
+            return [ingest_slice(wh, client, sl, opts["spaces"], opts["batch_size"], write, progress) for sl in by_ws[ws]]
 
     results: list[SliceResult] = []
     errors: list[BaseException] = []

@@ -3,7 +3,7 @@
 Never imports dagster: the Dagster resource in ``genie_obs_dagster.resources`` wraps it.
 """
 
-from .base import Warehouse, WarehouseError
+from .base import Warehouse, WarehouseBusy, WarehouseError
 from .naming import TableNames
 
-__all__ = ["TableNames", "Warehouse", "WarehouseError"]
+__all__ = ["TableNames", "Warehouse", "WarehouseBusy", "WarehouseError"]

@@ -19,6 +19,11 @@ class WarehouseError(RuntimeError):
     """A statement failed; the message names the SQL file and the back end."""
 
 
+class WarehouseBusy(WarehouseError):
+    """The warehouse could not be opened in time because another process holds it (the embedded DuckDB
+    file has one writer at a time). Callers that can come back later (the sensor) skip instead of failing."""
+
+
 class Warehouse(abc.ABC):
     """Execute SQL files with bound parameters; replace a partition's rows; merge rows by key."""
 

@@ -16,7 +16,7 @@ import pyarrow as pa
 from sqlglot import exp
 
 from . import sql as sqlmod
-from .base import Params, Warehouse, WarehouseError
+from .base import Params, Warehouse, WarehouseBusy, WarehouseError
 from .naming import DEFAULT_SOURCES, TableNames
 
 log = logging.getLogger(__name__)
@@ -64,8 +64,11 @@ class DuckDBWarehouse(Warehouse):
                 conn.execute("SET TimeZone = 'UTC'")
                 return conn
             except duckdb.IOException as exc:
-                if "lock" not in str(exc).lower() or time.monotonic() > deadline:
+                if "lock" not in str(exc).lower():
                     raise WarehouseError(f"cannot open DuckDB file {self.path}: {exc}") from None
+                if time.monotonic() > deadline:
+                    raise WarehouseBusy(f"cannot open DuckDB file {self.path}: still locked by another process "
+                                        f"after {self.lock_timeout_s:g}s: {exc}") from None
                 log.info("DuckDB file %s is locked by another writer; waiting %.1fs", self.path, delay)
                 time.sleep(delay + random.random() * delay)
                 delay = min(delay * 2, 2.0)

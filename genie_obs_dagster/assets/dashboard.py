@@ -1,0 +1,46 @@
+"""``genie_dashboard_html``: the local dashboard, rendered from the marts into the embedded default's output
+folder (next to the DuckDB file), so that ``make demo`` ends with something to look at."""
+
+# No `from __future__ import annotations` here: Dagster inspects the asset function's type hints at runtime.
+
+import datetime as dt
+from pathlib import Path
+
+import dagster as dg
+
+from ..dashboard import datasets, html
+from ..resources import WarehouseResource
+from ..settings import Settings
+from .common import WAREHOUSE_POOL, int_metadata
+
+
+def dashboard_path(settings: Settings) -> Path:
+    """Where the local dashboard is written: ``<folder of the DuckDB file>/dashboard/index.html``."""
+    return Path(settings.warehouse.duckdb.path).resolve().parent / "dashboard" / "index.html"
+
+
+def dashboard_asset(settings: Settings, group: str, marts: list[str]) -> dg.AssetsDefinition:
+    @dg.asset(
+        name="genie_dashboard_html",
+        group_name=group,
+        deps=marts,
+        pool=WAREHOUSE_POOL,
+        kinds={"html"},
+        owners=["team:platform"],
+        description="A self-contained HTML dashboard over the marts (8 pages, SVG charts, workspace filter; works "
+        "offline). Written next to the embedded warehouse file: dashboard/index.html.",
+    )
+    def genie_dashboard_html(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
+        wh = warehouse.get()
+        wh.ensure_schema()
+        data = datasets.load(wh)
+        path = html.write(dashboard_path(settings), data, dt.datetime.now(dt.timezone.utc))
+        context.log.info(f"dashboard written to {path}")
+        return dg.MaterializeResult(metadata={
+            "path": dg.MetadataValue.path(str(path)),
+            "url": dg.MetadataValue.url(path.as_uri()),
+            "bytes": dg.MetadataValue.int(path.stat().st_size),
+            **int_metadata({f"rows_{k}": v for k, v in datasets.row_counts(data).items()}),
+        })
+
+    return genie_dashboard_html

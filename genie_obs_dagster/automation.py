@@ -1,0 +1,354 @@
+"""What the sensor decides, and the automation wiring of the code location.
+
+The partitions are the bookkeeping: on every tick the sensor compares, for each (workspace, day) of the
+last ``automation.lookback_days`` days, the source audit log with bronze (``sql/automation``). A day
+whose counts differ needs a run, whatever the reason: rows delivered since the last run, rows of an old
+day arriving late, a day the scheduler never ran. Nobody edits a lookback and a failed run is not
+forgotten, because the difference is still there on the next tick.
+
+Messages are a second source of work: a message that is not final yet, or whose fetch failed with a
+retryable error, or that was listed but never fetched, is fetched again by a fetch-only run, with a
+wait that doubles per attempt (``retry_after_s`` up to ``max_retry_interval_s``).
+
+A workspace with a run in progress (the sensor's, a backfill's, a schedule's, a click in the UI) is left
+alone until that run ends: it may be handling the very difference seen. The cursor (small JSON) only
+remembers, per difference still open, what the sensor asked for and how often: an unchanged difference
+is asked for at most ``max_attempts`` times, so a run that keeps failing on the same data waits for the
+nightly reconciliation or an operator instead of looping. Run keys make every request idempotent; a
+lost cursor costs at most one more run per open difference.
+
+Everything here is plain Python over rows, so the tests drive it directly; ``sensors.py`` and
+``schedules.py`` are the thin Dagster wiring.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import hashlib
+import json
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+import dagster as dg
+
+from .partitions import partition_key
+from .settings import AutomationSettings, Settings
+from .warehouse import Warehouse
+
+WORKSPACE_TAG = "genie_obs/workspace"
+TRIGGER_TAG = "genie_obs/trigger"
+REASON_TAG = "genie_obs/reason"
+RANGE_START_TAG = "dagster/asset_partition_range_start"
+RANGE_END_TAG = "dagster/asset_partition_range_end"
+PARTITION_TAG = "dagster/partition"
+WORKSPACE_PARTITION_TAG = "dagster/partition/workspace"
+
+INGEST_JOB = "genie_ingest"
+SPACE_JOB = "genie_space_refresh"
+FETCH_ASSETS = (dg.AssetKey("message_details"), dg.AssetKey("message_fetch_errors"))
+FRESHNESS_GROUPS = ("genie_audit", "genie_api")
+# Every ingest asset is materialized at least nightly (reconciliation, space refresh); a quiet weekend day
+# still stays under 26 hours. Breaching it means the sensor and the schedules both stopped working.
+FRESHNESS = dg.FreshnessPolicy.time_window(fail_window=dt.timedelta(hours=26))
+CURSOR_VERSION = 1
+
+
+# -- observations ---------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class AuditPartition:
+    """Source vs bronze for one (workspace, day), from ``sql/automation/audit_partition_state.sql``."""
+
+    workspace_id: str
+    day: dt.date
+    source_rows: int
+    source_last_event: dt.datetime | None
+    bronze_rows: int
+    bronze_last_event: dt.datetime | None
+
+    @property
+    def in_sync(self) -> bool:
+        return (self.source_rows, _utc(self.source_last_event)) == (self.bronze_rows, _utc(self.bronze_last_event))
+
+    @property
+    def signature(self) -> str:
+        """What the source holds: a run requested for this signature has seen exactly this data."""
+        last = _utc(self.source_last_event)
+        return f"{self.source_rows}@{int(last.timestamp() * 1_000_000) if last else 0}"
+
+
+@dataclass(frozen=True)
+class FetchGroup:
+    """Open messages of one (workspace, first-seen day, state, attempts), from ``messages_due_for_fetch``."""
+
+    workspace_id: str
+    day: dt.date
+    state: str  # pending | retryable | unfetched
+    attempts: int
+    messages: int
+    last_attempt_at: dt.datetime | None
+
+    def due_at(self, auto: AutomationSettings) -> dt.datetime | None:
+        """When these messages may be fetched again (None: now). The wait doubles per attempt."""
+        last = _utc(self.last_attempt_at)
+        if last is None or self.attempts <= 0:
+            return None
+        wait = min(auto.retry_after_s * 2 ** (self.attempts - 1), auto.max_retry_interval_s)
+        return last + dt.timedelta(seconds=wait)
+
+    def is_due(self, now: dt.datetime, auto: AutomationSettings) -> bool:
+        at = self.due_at(auto)
+        return at is None or at <= now
+
+
+@dataclass(frozen=True)
+class Observation:
+    window: tuple[dt.date, dt.date]
+    audit: tuple[AuditPartition, ...]
+    fetch: tuple[FetchGroup, ...]
+
+
+def _utc(t: dt.datetime | None) -> dt.datetime | None:
+    if t is None:
+        return None
+    return t.replace(tzinfo=dt.timezone.utc) if t.tzinfo is None else t.astimezone(dt.timezone.utc)
+
+
+def watch_window(settings: Settings, today: dt.date) -> tuple[dt.date, dt.date]:
+    """The last ``lookback_days`` days up to today, never before the first partition."""
+    start = max(today - dt.timedelta(days=settings.automation.lookback_days - 1), settings.history.first_day(today))
+    return start, today
+
+
+def space_params(settings: Settings) -> dict[str, str]:
+    """Allow lists as two flat parameters (values are validated ids: digits, and 32 hex characters)."""
+    open_ws = [w.id for w in settings.workspaces if not w.space_ids]
+    pairs = [f"{w.id}/{s}" for w in settings.workspaces for s in w.space_ids]
+    return {"all_space_workspaces": ",".join(open_ws), "allowed_spaces": ",".join(pairs)}
+
+
+def observe(wh: Warehouse, settings: Settings, window: tuple[dt.date, dt.date]) -> Observation:
+    """Two aggregate queries over the window (one connection on the embedded back end)."""
+    start, end = window
+    connect = getattr(wh, "connect", None)  # the embedded back end: one connection (one open) for the tick
+    with connect() if connect is not None else contextlib.nullcontext():
+        wh.ensure_schema()
+        audit = wh.query("automation/audit_partition_state", {
+            "workspace_ids": ",".join(settings.workspace_ids), "start_date": start, "end_date": end,
+            "ingestion_principal": settings.ingestion_principal.identity, **space_params(settings),
+        }).to_pylist()
+        fetch = wh.query("automation/messages_due_for_fetch",
+                         {"start_date": start, "end_date": end, **space_params(settings)}).to_pylist()
+    return Observation(
+        window,
+        tuple(AuditPartition(r["workspace_id"], r["event_date"], int(r["source_rows"]), r["source_last_event"],
+                             int(r["bronze_rows"]), r["bronze_last_event"]) for r in audit),
+        tuple(FetchGroup(r["workspace_id"], r["first_seen_date"], r["state"], int(r["attempts"]), int(r["messages"]),
+                         r["last_attempt_at"]) for r in fetch),
+    )
+
+
+# -- cursor ---------------------------------------------------------------------------------------------
+@dataclass
+class SensorCursor:
+    """``audit``: workspace -> day -> [signature, times requested]; ``fetch``: workspace -> [signature, times].
+
+    Only differences still open are kept, so the JSON stays small (empty when everything is current).
+    """
+
+    audit: dict[str, dict[str, list]] = field(default_factory=dict)
+    fetch: dict[str, list] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, text: str | None) -> SensorCursor:
+        if not text:
+            return cls()
+        try:
+            raw = json.loads(text)
+        except ValueError:
+            return cls()  # an unreadable cursor only costs a repeated request (run keys dedupe the rest)
+        if not isinstance(raw, dict) or raw.get("v") != CURSOR_VERSION:
+            return cls()
+        return cls(dict(raw.get("audit") or {}), dict(raw.get("fetch") or {}))
+
+    def dump(self) -> str:
+        return json.dumps({"v": CURSOR_VERSION, "audit": self.audit, "fetch": self.fetch},
+                          sort_keys=True, separators=(",", ":"))
+
+
+# -- planning -------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class PlannedRun:
+    """One run for one workspace over a contiguous range of days."""
+
+    workspace_id: str
+    start: dt.date
+    end: dt.date
+    fetch_only: bool
+    audit_days: tuple[dt.date, ...]
+    fetch_days: tuple[dt.date, ...]
+    run_key: str
+
+    @property
+    def trigger(self) -> str:
+        return "fetch-retry" if self.fetch_only else "audit"
+
+    def describe(self) -> str:
+        parts = []
+        if self.audit_days:
+            parts.append("audit rows changed on " + ", ".join(d.isoformat() for d in self.audit_days))
+        if self.fetch_days:
+            parts.append("messages to fetch again from " + ", ".join(d.isoformat() for d in self.fetch_days))
+        return f"workspace {self.workspace_id} {self.start}..{self.end}: " + "; ".join(parts)
+
+    def run_request(self) -> dg.RunRequest:
+        tags = {
+            RANGE_START_TAG: str(partition_key(self.workspace_id, self.start)),
+            RANGE_END_TAG: str(partition_key(self.workspace_id, self.end)),
+            WORKSPACE_TAG: self.workspace_id,
+            TRIGGER_TAG: self.trigger,
+            REASON_TAG: self.describe(),  # why the sensor asked, on the run's page in the UI
+        }
+        return dg.RunRequest(run_key=self.run_key, tags=tags,
+                             asset_selection=list(FETCH_ASSETS) if self.fetch_only else None)
+
+
+@dataclass
+class Plan:
+    runs: list[PlannedRun]
+    cursor: SensorCursor
+    in_sync: int = 0
+    waiting_for_runs: list[str] = field(default_factory=list)
+    gave_up: list[str] = field(default_factory=list)
+    next_retry_at: dt.datetime | None = None
+
+    def summary(self, window: tuple[dt.date, dt.date]) -> str:
+        lines = [f"{self.in_sync} partition(s) of {window[0]}..{window[1]} match the source"]
+        if self.waiting_for_runs:
+            lines.append("waiting for runs in progress: workspace " + ", ".join(sorted(self.waiting_for_runs)))
+        if self.next_retry_at:
+            lines.append(f"next message fetch retry due at {self.next_retry_at:%Y-%m-%d %H:%M} UTC")
+        if self.gave_up:
+            lines.append("asked max_attempts times without success (nightly reconciliation or a manual run will "
+                         "retry): " + "; ".join(self.gave_up))
+        return "; ".join(lines)
+
+
+def _next_count(prev: Sequence | None, signature: str) -> int:
+    return int(prev[1]) + 1 if prev and prev[0] == signature else 1
+
+
+def plan_runs(obs: Observation, cursor: SensorCursor, in_flight: set[str], now: dt.datetime,
+              auto: AutomationSettings) -> Plan:
+    """Decide the runs of one tick: at most one per workspace, covering every day that needs work."""
+    out = Plan([], SensorCursor())
+    audit_days: dict[str, dict[dt.date, list]] = defaultdict(dict)
+    for p in obs.audit:
+        if p.in_sync:
+            out.in_sync += 1
+            continue
+        day_key = p.day.isoformat()
+        prev = cursor.audit.get(p.workspace_id, {}).get(day_key)
+        if p.workspace_id in in_flight:  # its run may be handling this very difference: look again later
+            if prev:
+                out.cursor.audit.setdefault(p.workspace_id, {})[day_key] = prev
+            _add(out.waiting_for_runs, p.workspace_id)
+            continue
+        count = _next_count(prev, p.signature)
+        if count > auto.max_attempts:
+            out.cursor.audit.setdefault(p.workspace_id, {})[day_key] = list(prev or [])
+            out.gave_up.append(f"workspace {p.workspace_id} {p.day} (audit)")
+            continue
+        entry = [p.signature, count]
+        out.cursor.audit.setdefault(p.workspace_id, {})[day_key] = entry
+        audit_days[p.workspace_id][p.day] = entry
+
+    fetch_days: dict[str, set[dt.date]] = defaultdict(set)
+    fetch_sigs: dict[str, list] = {}
+    by_ws: dict[str, list[FetchGroup]] = defaultdict(list)
+    for g in obs.fetch:
+        by_ws[g.workspace_id].append(g)
+    for ws, groups in sorted(by_ws.items()):
+        # The state of the workspace's open messages; a run that fetched anything changes it.
+        signature = f"{sum(g.messages for g in groups)}/{sum(g.messages * g.attempts for g in groups)}"
+        prev = cursor.fetch.get(ws)
+        due = [g for g in groups if g.is_due(now, auto)]
+        later = [at for g in groups if (at := g.due_at(auto)) is not None and at > now]
+        if later:
+            out.next_retry_at = min([t for t in (out.next_retry_at, *later) if t is not None])
+        if ws in in_flight or not due:
+            if prev and prev[0] == signature:
+                out.cursor.fetch[ws] = prev
+            if ws in in_flight:
+                _add(out.waiting_for_runs, ws)
+            continue
+        count = _next_count(prev, signature)
+        if count > auto.max_attempts:
+            out.cursor.fetch[ws] = list(prev or [])
+            out.gave_up.append(f"workspace {ws} (message fetch)")
+            continue
+        fetch_sigs[ws] = out.cursor.fetch[ws] = [signature, count]
+        fetch_days[ws] = {g.day for g in due}
+
+    for ws in sorted(set(audit_days) | set(fetch_days)):
+        days = set(audit_days.get(ws, {})) | fetch_days.get(ws, set())
+        start, end = min(days), max(days)
+        fingerprint = json.dumps({"a": {d.isoformat(): v for d, v in sorted(audit_days.get(ws, {}).items())},
+                                  "f": fetch_sigs.get(ws)}, sort_keys=True)
+        digest = hashlib.sha256(fingerprint.encode()).hexdigest()[:16]
+        out.runs.append(PlannedRun(
+            ws, start, end, fetch_only=ws not in audit_days,
+            audit_days=tuple(sorted(audit_days.get(ws, {}))), fetch_days=tuple(sorted(fetch_days.get(ws, set()))),
+            run_key=f"{ws}:{start}:{end}:{digest}",
+        ))
+    return out
+
+
+def _add(items: list[str], item: str) -> None:
+    if item not in items:
+        items.append(item)
+
+
+# -- runs in progress -----------------------------------------------------------------------------------
+def workspaces_of_run(tags: Mapping[str, str], workspace_ids: Sequence[str]) -> set[str]:
+    """The workspaces a run works on, from its tags (ours, Dagster's partition tags, or a range)."""
+    known = set(workspace_ids)
+    if tags.get(WORKSPACE_TAG) in known:
+        return {tags[WORKSPACE_TAG]}
+    if tags.get(WORKSPACE_PARTITION_TAG) in known:
+        return {tags[WORKSPACE_PARTITION_TAG]}
+    part = tags.get(PARTITION_TAG)
+    if part:
+        ws = part.split("|")[-1]
+        return {ws} & known
+    start, end = tags.get(RANGE_START_TAG), tags.get(RANGE_END_TAG)
+    if start and end:
+        a, b = start.split("|")[-1], end.split("|")[-1]
+        if a == b:
+            return {a} & known
+        if a in known and b in known:  # a range across workspaces covers those between them (static order)
+            i, j = sorted((workspace_ids.index(a), workspace_ids.index(b)))
+            return set(workspace_ids[i : j + 1])
+    return set()
+
+
+def workspaces_in_flight(runs_tags: Iterable[Mapping[str, str]], workspace_ids: Sequence[str]) -> set[str]:
+    busy: set[str] = set()
+    for tags in runs_tags:
+        busy |= workspaces_of_run(tags, workspace_ids)
+    return busy
+
+
+# -- wiring ---------------------------------------------------------------------------------------------
+def with_automation(settings: Settings, defs: dg.Definitions) -> dg.Definitions:
+    """The code location's Definitions plus the sensor, the schedules and freshness expectations."""
+    from .schedules import build_schedules
+    from .sensors import build_audit_sensor
+
+    fresh = defs.map_resolved_asset_specs(
+        func=lambda spec: spec.replace_attributes(freshness_policy=FRESHNESS),
+        selection=dg.AssetSelection.groups(*FRESHNESS_GROUPS),
+    )
+    return dg.Definitions.merge(fresh, dg.Definitions(sensors=[build_audit_sensor(settings)],
+                                                      schedules=build_schedules(settings)))

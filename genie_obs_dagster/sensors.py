@@ -1,0 +1,79 @@
+"""``genie_audit_sensor``: keeps the (workspace, day) partitions of the last days equal to the source.
+
+Thin wiring over :mod:`genie_obs_dagster.automation`, which holds the decisions and their reasons.
+"""
+
+# No `from __future__ import annotations` here: Dagster inspects the sensor function's type hints at runtime.
+
+import datetime as dt
+from collections.abc import Callable
+
+import dagster as dg
+
+from .automation import INGEST_JOB, SensorCursor, observe, plan_runs, watch_window, workspaces_in_flight
+from .resources import WarehouseResource
+from .settings import Settings
+from .warehouse import WarehouseBusy
+
+SENSOR_NAME = "genie_audit_sensor"
+# A tick must stay well under the 60 s sensor timeout; a run holding the embedded file is a reason to come
+# back next tick, not to wait.
+LOCK_TIMEOUT_S = 5.0
+IN_PROGRESS = [dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.NOT_STARTED, dg.DagsterRunStatus.STARTING,
+               dg.DagsterRunStatus.STARTED, dg.DagsterRunStatus.CANCELING]
+
+
+def _utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+def build_audit_sensor(settings: Settings, clock: Callable[[], dt.datetime] = _utc_now,
+                       lock_timeout_s: float = LOCK_TIMEOUT_S) -> dg.SensorDefinition:
+    auto = settings.automation
+
+    @dg.sensor(
+        name=SENSOR_NAME,
+        job_name=INGEST_JOB,
+        minimum_interval_seconds=auto.sensor_interval_s,
+        default_status=dg.DefaultSensorStatus.RUNNING,
+        description=(
+            f"Every {auto.sensor_interval_s}s: compares the source audit log with bronze for each workspace and day of "
+            f"the last {auto.lookback_days} days and requests one genie_ingest run per workspace over the days that "
+            "differ (new rows, late rows for old days, days never loaded); requests fetch-only runs for messages "
+            "not final yet or with retryable fetch errors (waiting longer after each attempt). Skips a workspace "
+            "while one of its runs is in progress, and skips the tick while a run holds the embedded warehouse."
+        ),
+    )
+    def genie_audit_sensor(context: dg.SensorEvaluationContext, warehouse: WarehouseResource):
+        now = clock()
+        window = watch_window(settings, now.date())
+        try:
+            obs = observe(warehouse.for_sensor(lock_timeout_s), settings, window)
+        except WarehouseBusy:
+            return dg.SkipReason("warehouse busy: a run is writing to the embedded DuckDB file; looking again next tick")
+        running = context.instance.get_runs(filters=dg.RunsFilter(statuses=IN_PROGRESS), limit=1000)
+        in_flight = workspaces_in_flight((r.tags for r in running), settings.workspace_ids)
+        plan = plan_runs(obs, SensorCursor.load(context.cursor), in_flight, now, auto)
+        for run in plan.runs:
+            context.log.info(f"requesting {'a fetch-only' if run.fetch_only else 'a genie_ingest'} run: {run.describe()}")
+        if not plan.runs:
+            return dg.SensorResult(skip_reason=dg.SkipReason(plan.summary(window)), cursor=plan.cursor.dump())
+        return dg.SensorResult(run_requests=[r.run_request() for r in plan.runs], cursor=plan.cursor.dump())
+
+    return genie_audit_sensor
+
+
+def run_sensor_once(defs: dg.Definitions, settings: Settings, instance: dg.DagsterInstance,
+                    cursor: str | None = None, clock: Callable[[], dt.datetime] = _utc_now,
+                    ) -> tuple[list[tuple[dg.RunRequest, dg.ExecuteInProcessResult]], str | None, str | None]:
+    """One tick evaluated and its runs executed in this process, as the daemon would launch them (the demo
+    and tests use it; in production the daemon does this every tick). Returns (request, result) pairs, the
+    new cursor and the skip message."""
+    sensor = build_audit_sensor(settings, clock)
+    ctx = dg.build_sensor_context(instance=instance, cursor=cursor, definitions=defs,
+                                  resources={"warehouse": WarehouseResource.from_settings(settings)})
+    data = sensor.evaluate_tick(ctx)
+    job = defs.resolve_job_def(INGEST_JOB)
+    done = [(r, job.execute_in_process(instance=instance, tags=r.tags, asset_selection=r.asset_selection,
+                                       raise_on_error=False)) for r in data.run_requests or []]
+    return done, data.cursor, data.skip_message

@@ -1,0 +1,7 @@
+-- Grain of mart_askers: (scope, asker) not null and unique; questions of scope 'all' add up to the messages with an asker.
+SELECT
+  (SELECT COUNT(*) FROM main.genie_analytics.mart_askers) AS row_count,
+  (SELECT COUNT(*) FROM main.genie_analytics.mart_askers WHERE scope IS NULL OR asker IS NULL) AS null_keys,
+  (SELECT COUNT(*) FROM (SELECT 1 FROM main.genie_analytics.mart_askers GROUP BY scope, asker HAVING COUNT(*) > 1) AS d) AS duplicate_keys,
+  (SELECT COALESCE(SUM(questions), 0) FROM main.genie_analytics.mart_askers WHERE scope = 'all') AS total,
+  (SELECT COUNT(*) FROM main.genie_analytics.mart_messages WHERE asker IS NOT NULL) AS expected_total
