@@ -37,9 +37,9 @@ browser:
 	  && apt-get update -qq && apt-get install -y -qq chromium >/dev/null; } \
 	  || echo "chromium is not installed: the dashboard browser test will be skipped"
 
-test: $(STAMP) lint browser
+test: $(STAMP) lint browser $(DAGSTER_HOME)/dagster.yaml
 	$(BIN)/dagster definitions validate -w workspace.yaml
-	$(BIN)/dg check defs
+	VIRTUAL_ENV=$(CURDIR)/$(VENV) $(BIN)/dg check defs
 	$(BIN)/pytest
 
 # The Dagster UI on the sandbox: simulated workspaces in the background (credentials in .env, which
