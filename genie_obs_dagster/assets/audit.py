@@ -24,16 +24,13 @@ AUDIT_GROUP = "genie_audit"
 
 def build_audit_assets(settings: Settings, partitions_def: dg.PartitionsDefinition) -> list[dg.AssetsDefinition]:
     principal = settings.ingestion_principal.identity
-    kinds = {"sql", settings.warehouse.backend}
+    # Both are SQL run inside the warehouse, one writer at a time, a whole workspace history per backfill run.
+    shared = {"group_name": AUDIT_GROUP, "partitions_def": partitions_def, "backfill_policy": BACKFILL,
+              "pool": WAREHOUSE_POOL, "kinds": {"sql", settings.warehouse.backend}, "owners": ["team:platform"]}
 
     @dg.asset(
         name="genie_audit_events",
-        group_name=AUDIT_GROUP,
-        partitions_def=partitions_def,
-        backfill_policy=BACKFILL,
-        pool=WAREHOUSE_POOL,
-        kinds=kinds,
-        owners=["team:platform"],
+        **shared,
         description="Every aibiGenie audit event of a workspace and day, typed (ids pulled out of request_params). "
         "Grain: one event (event_id). Rerunning a partition replaces exactly that partition's rows.",
         check_specs=[
@@ -74,12 +71,7 @@ def build_audit_assets(settings: Settings, partitions_def: dg.PartitionsDefiniti
 
     @dg.asset(
         name="genie_messages_to_fetch",
-        group_name=AUDIT_GROUP,
-        partitions_def=partitions_def,
-        backfill_policy=BACKFILL,
-        pool=WAREHOUSE_POOL,
-        kinds=kinds,
-        owners=["team:platform"],
+        **shared,
         deps=[genie_audit_events],
         description="One row per (workspace_id, message_id) that a person touched, with the asker as far as the "
         "audit log can tell. A row belongs to the first day it was seen; a partition run recomputes the rows "
