@@ -62,34 +62,32 @@ def test_replace_touches_only_its_slice_and_is_atomic(tmp_path: Path) -> None:
     assert wh.sql("SELECT COUNT(*) FROM main.genie_analytics.genie_audit_events") == [(n,)]
 
 
-def test_a_second_writer_waits_for_the_file_lock(tmp_path: Path) -> None:
-    path = tmp_path / "w.duckdb"
+def hold_lock(path: Path, seconds: float) -> subprocess.Popen[str]:
+    """Another process that holds the DuckDB file for ``seconds``, then prints when it let go."""
     DuckDBWarehouse(path).ensure_schema()
     holder = subprocess.Popen(
-        [sys.executable, "-c", f"import duckdb, time, sys; c = duckdb.connect({str(path)!r}); print('held', flush=True); "
-                               "time.sleep(1.5); c.close(); print(time.time(), flush=True)"],
+        [sys.executable, "-c", f"import duckdb, time; c = duckdb.connect({str(path)!r}); print('held', flush=True); "
+                               f"time.sleep({seconds}); c.close(); print(time.time(), flush=True)"],
         stdout=subprocess.PIPE, text=True,
     )
     assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
-    wh = DuckDBWarehouse(path, lock_timeout_s=30)
+    return holder
+
+
+def test_a_second_writer_waits_for_the_file_lock(tmp_path: Path) -> None:
+    holder = hold_lock(tmp_path / "w.duckdb", 1.5)
+    wh = DuckDBWarehouse(tmp_path / "w.duckdb", lock_timeout_s=30)
     wh.merge_rows("genie_messages_to_fetch", message_rows(["m1"], "a@x"), ["workspace_id", "message_id"])
     written_at = time.time()
-    released_at = float(holder.stdout.readline())
+    released_at = float(holder.stdout.readline())  # type: ignore[union-attr]
     assert released_at <= written_at  # it waited for the other writer instead of failing
     assert wh.sql("SELECT COUNT(*) FROM main.genie_analytics.genie_messages_to_fetch") == [(1,)]
 
 
 def test_lock_wait_gives_up_with_a_clear_error(tmp_path: Path) -> None:
-    path = tmp_path / "w.duckdb"
-    DuckDBWarehouse(path).ensure_schema()
-    holder = subprocess.Popen(
-        [sys.executable, "-c", f"import duckdb, time; c = duckdb.connect({str(path)!r}); print('held', flush=True); "
-                               "time.sleep(5)"],
-        stdout=subprocess.PIPE, text=True,
-    )
+    holder = hold_lock(tmp_path / "w.duckdb", 5)
     try:
-        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
         with pytest.raises(WarehouseError, match="cannot open DuckDB file"):
-            DuckDBWarehouse(path, lock_timeout_s=0.3).sql("SELECT 1")
+            DuckDBWarehouse(tmp_path / "w.duckdb", lock_timeout_s=0.3).sql("SELECT 1")
     finally:
         holder.kill()
