@@ -11,9 +11,11 @@ import dagster as dg
 
 from .assets.dashboard import dashboard_path
 from .partitions import partition_key
-from .sandbox.runtime import Sandbox, start_sandbox
+from .sandbox.runtime import Sandbox, simulated_databricks_dir, start_sandbox
+from .sandbox.server.sql_types import SANDBOX_WAREHOUSE_ID
 from .sensors import run_sensor_once
-from .settings import Settings
+from .settings import Settings, parse_settings
+from .warehouse import TableNames
 from .warehouse.sql import ident
 
 log = logging.getLogger("genie_obs.demo")
@@ -59,6 +61,15 @@ def compare_with_truth(box: Sandbox) -> dict[str, int]:
     }
 
 
+def on_simulated_databricks(settings: Settings) -> Settings:
+    """The same settings on the Databricks back end, with the first simulated workspace as the control workspace
+    (its SQL warehouse holds the system tables and the product's tables)."""
+    raw = settings.model_dump(mode="json", by_alias=True, exclude_none=True)
+    raw["warehouse"] = {**raw["warehouse"], "backend": "databricks", "databricks": {
+        "host": settings.workspaces[0].url, "warehouse_id": SANDBOX_WAREHOUSE_ID}}
+    return parse_settings(raw, source="settings with warehouse.backend databricks", environ={})
+
+
 def run_demo(settings: Settings, defs: dg.Definitions, instance: dg.DagsterInstance) -> dict[str, object]:
     """The initial load of the sandbox's whole history, as single-run backfills would do it, then space details."""
     t0 = time.monotonic()
@@ -92,8 +103,15 @@ def run_demo(settings: Settings, defs: dg.Definitions, instance: dg.DagsterInsta
         print(f"against the scenario's ground truth: {truth['listed']} messages listed, {truth['unexpected']} unexpected, "
               f"{truth['wrong_asker']} with a wrong asker, {truth['in_flight']} not visible yet (audit rows still in "
               f"flight); message_details: {truth['true_status']} of {truth['details']} with the true final status")
-        print(f"embedded warehouse: {Path(settings.warehouse.duckdb.path).resolve()} (DuckDB; schema "
-              f"{box.warehouse.names.duckdb_schema(settings.target.catalog, settings.target.schema_)})")
+        if settings.warehouse.backend == "databricks":
+            states = box.sim.sql_state_counts()
+            print(f"Databricks back end: {sum(states.values())} SQL statements ran on the simulated SQL warehouse "
+                  f"({', '.join(f'{n} {s.lower()}' for s, n in sorted(states.items()))}); tables in "
+                  f"{settings.target.catalog}.{settings.target.schema_} (simulator files: "
+                  f"{simulated_databricks_dir(settings)})")
+        else:
+            print(f"embedded warehouse: {Path(settings.warehouse.duckdb.path).resolve()} (DuckDB; schema "
+                  f"{TableNames.duckdb_schema(settings.target.catalog, settings.target.schema_)})")
         print(f"dashboard: {dashboard_path(settings).resolve()}  (open it in a browser; it works offline)")
         print(f"demo finished in {time.monotonic() - t0:.1f}s")
         return {"counts": counts, **truth}

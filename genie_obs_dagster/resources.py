@@ -2,22 +2,31 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
+from collections.abc import Iterator
+from typing import Any, Optional
 
 import dagster as dg
+from dagster_databricks import DatabricksClientResource
+from dagster_databricks.resources import OauthCredentials
 from pydantic import PrivateAttr
 
 from .genie.auth import OAuthTokenSource, resolve_secret
 from .genie.client import ClientSettings, GenieClient
-from .settings import Settings
+from .settings import Credentials, Settings
 from .warehouse import TableNames, Warehouse
+from .warehouse.databricks_backend import DatabricksWarehouse
 from .warehouse.duckdb_backend import DuckDBWarehouse
 
 
 class WarehouseResource(dg.ConfigurableResource):
     """The warehouse both back ends implement; assets only see :class:`Warehouse`.
 
-    Fields mirror the settings file so that a run's configuration is visible in the Dagster UI.
+    Fields mirror the settings file so that a run's configuration is visible in the Dagster UI. On Databricks
+    the control workspace is a ``dagster_databricks.DatabricksClientResource`` (host, OAuth M2M client id and
+    secret as ``dg.EnvVar``, masked by Dagster); credentials kept in a secret scope are resolved inside the run
+    instead (``databricks_secret_refs``), never stored in the resource's configuration.
     """
 
     backend: str = "duckdb"
@@ -27,11 +36,29 @@ class WarehouseResource(dg.ConfigurableResource):
     source_audit: str = "system.access.audit"
     source_workspaces: str = "system.access.workspaces_latest"
     source_query_history: str = "system.query.history"
+    databricks: Optional[DatabricksClientResource] = None  # noqa: UP045 (Dagster reads the annotation at run time)
+    databricks_host: Optional[str] = None  # noqa: UP045
+    databricks_secret_refs: Optional[str] = None  # noqa: UP045 (JSON of secret-scope references, not values)
+    warehouse_id: Optional[str] = None  # noqa: UP045
+    volume: str = "genie_obs_staging"
+    wait_timeout_s: int = 10
+    statement_timeout_s: int = 3600
 
     _warehouse: Warehouse | None = PrivateAttr(default=None)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> WarehouseResource:
+        fields: dict[str, Any] = {}
+        db = settings.warehouse.databricks
+        if settings.warehouse.backend == "databricks" and db is not None:
+            creds = db.credentials or settings.credentials
+            fields = {"warehouse_id": db.warehouse_id, "volume": db.volume, "wait_timeout_s": db.wait_timeout_s,
+                      "statement_timeout_s": db.statement_timeout_s, "databricks_host": db.host}
+            if creds.client_id.env and creds.client_secret.env:
+                fields["databricks"] = DatabricksClientResource(host=db.host, oauth_credentials=OauthCredentials(
+                    client_id=dg.EnvVar(creds.client_id.env), client_secret=dg.EnvVar(creds.client_secret.env)))
+            else:
+                fields["databricks_secret_refs"] = creds.model_dump_json()
         return cls(
             backend=settings.warehouse.backend,
             duckdb_path=settings.warehouse.duckdb.path,
@@ -40,6 +67,7 @@ class WarehouseResource(dg.ConfigurableResource):
             source_audit=settings.sources.audit,
             source_workspaces=settings.sources.workspaces,
             source_query_history=settings.sources.query_history,
+            **fields,
         )
 
     def table_names(self) -> TableNames:
@@ -47,21 +75,58 @@ class WarehouseResource(dg.ConfigurableResource):
             self.target_catalog, self.target_schema, self.source_audit, self.source_workspaces, self.source_query_history
         )
 
-    def get(self) -> Warehouse:
+    def _client_resource(self) -> DatabricksClientResource:
+        if self.databricks is not None:
+            return self.databricks
+        if not (self.databricks_host and self.databricks_secret_refs):
+            raise dg.DagsterInvariantViolationError(
+                "warehouse backend 'databricks' needs warehouse.databricks.host and credentials in the settings")
+        creds = Credentials.model_validate_json(self.databricks_secret_refs)
+        return DatabricksClientResource(host=self.databricks_host, oauth_credentials=OauthCredentials(
+            client_id=resolve_secret(creds.client_id), client_secret=resolve_secret(creds.client_secret)))
+
+    def get(self, context: dg.OpExecutionContext | None = None) -> Warehouse:
+        """The warehouse; given the run's context, its statements are tagged with asset, partitions and run id."""
         if self._warehouse is None:
-            if self.backend != "duckdb":
+            if self.backend == "duckdb":
+                self._warehouse = DuckDBWarehouse(self.duckdb_path, self.table_names())
+            elif self.backend == "databricks":
+                if not self.warehouse_id:
+                    raise dg.DagsterInvariantViolationError("warehouse backend 'databricks' needs warehouse.databricks."
+                                                            "warehouse_id in the settings")
+                client = self._client_resource().get_client().workspace_client
+                self._warehouse = DatabricksWarehouse(client, self.warehouse_id, self.table_names(), self.volume,
+                                                      wait_timeout_s=self.wait_timeout_s,
+                                                      statement_timeout_s=self.statement_timeout_s)
+            else:
                 raise dg.DagsterInvariantViolationError(
-                    f"warehouse backend {self.backend!r} is not available yet; allowed: 'duckdb'"
-                )
-            self._warehouse = DuckDBWarehouse(self.duckdb_path, self.table_names())
+                    f"warehouse backend {self.backend!r} is not known; allowed: 'duckdb', 'databricks'")
+        if context is not None and isinstance(self._warehouse, DatabricksWarehouse):
+            return self._warehouse.tagged(run_tags(context))
         return self._warehouse
 
     def for_sensor(self, lock_timeout_s: float) -> Warehouse:
         """A warehouse that gives up opening after ``lock_timeout_s`` (raising ``WarehouseBusy``): a sensor
         tick must stay short, and a run writing to the embedded file is a reason to look again next tick."""
         if self.backend != "duckdb":
-            return self.get()
+            wh = self.get()
+            return wh.tagged({"dagster_sensor": "genie_audit_sensor"}) if isinstance(wh, DatabricksWarehouse) else wh
         return DuckDBWarehouse(self.duckdb_path, self.table_names(), lock_timeout_s=lock_timeout_s)
+
+
+def run_tags(context: dg.OpExecutionContext) -> dict[str, str]:
+    """Query tags of a run's statements: what a platform team groups warehouse cost by in system.query.history."""
+    tags = {"dagster_run_id": context.run_id, "dagster_job": context.job_name}
+    try:
+        keys = sorted(k.to_user_string() for k in context.selected_asset_keys)
+    except Exception:  # an op without assets
+        keys = []
+    if keys:
+        tags["dagster_asset"] = ",".join(keys)
+    if context.has_partition_key_range:
+        rng = context.partition_key_range
+        tags["dagster_partition"] = rng.start if rng.start == rng.end else f"{rng.start}...{rng.end}"
+    return tags
 
 
 class GenieResource(dg.ConfigurableResource):
@@ -101,3 +166,10 @@ class GenieResource(dg.ConfigurableResource):
         for c in self._clients.values():
             c.close()
         self._clients.clear()
+
+
+@contextlib.contextmanager
+def open_warehouse(settings: Settings) -> Iterator[Warehouse]:
+    """The configured warehouse outside a run (commands, tests), with ``dg.EnvVar`` fields resolved as in a run."""
+    with WarehouseResource.from_settings(settings).process_config_and_initialize_cm() as resource:
+        yield resource.get()

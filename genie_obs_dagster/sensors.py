@@ -30,14 +30,15 @@ def _utc_now() -> dt.datetime:
 def build_audit_sensor(settings: Settings, clock: Callable[[], dt.datetime] = _utc_now,
                        lock_timeout_s: float = LOCK_TIMEOUT_S) -> dg.SensorDefinition:
     auto = settings.automation
+    interval = auto.interval_s(settings.warehouse.backend)
 
     @dg.sensor(
         name=SENSOR_NAME,
         job_name=INGEST_JOB,
-        minimum_interval_seconds=auto.sensor_interval_s,
+        minimum_interval_seconds=interval,
         default_status=dg.DefaultSensorStatus.RUNNING,
         description=(
-            f"Every {auto.sensor_interval_s}s: compares the source audit log with bronze for each workspace and day of "
+            f"Every {interval}s: compares the source audit log with bronze for each workspace and day of "
             f"the last {auto.lookback_days} days and requests one genie_ingest run per workspace over the days that "
             "differ (new rows, late rows for old days, days never loaded); requests fetch-only runs for messages "
             "not final yet or with retryable fetch errors (waiting longer after each attempt). Skips a workspace "

@@ -11,6 +11,7 @@ and what is allowed, so a typo never turns into a stack trace deep inside a run.
 from __future__ import annotations
 
 import datetime as dt
+import importlib.resources
 import os
 import re
 from collections.abc import Mapping
@@ -24,11 +25,15 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 CONFIG_ENV_VAR = "GENIE_OBS_CONFIG"
 OVERRIDE_PREFIX = "GENIE_OBS__"
 DEFAULT_CONFIG_FILE = "genie_obs.yaml"
+# The embedded default shipped in the package: a copy of the repository's genie_obs.yaml (a test keeps them equal)
+# that `genie-obs demo` and `genie-obs sandbox` fall back to where no settings file is given or found.
+PACKAGED_DEFAULT_CONFIG = "genie_obs.default.yaml"
 
 WORKSPACE_ID_RE = re.compile(r"^[0-9]{1,20}$")
 SPACE_ID_RE = re.compile(r"^[0-9a-f]{32}$")
 IDENTIFIER_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
 ENV_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+DATABRICKS_SENSOR_INTERVAL_S = 1800
 CRON_RE = re.compile(r"^\s*[0-9*/,\-]+(\s+[0-9A-Za-z*/,\-]+){4}\s*$")
 
 
@@ -54,6 +59,17 @@ def validate_table_name(value: str) -> str:
     for part in parts:
         validate_identifier(part, "name part")
     return value
+
+
+def validate_workspace_url(v: str, what: str) -> str:
+    """A workspace URL: https://<host> (http only for loopback test servers), no path, query or fragment."""
+    parsed = urlparse(v)
+    if (parsed.scheme not in ("https", "http") or not parsed.hostname or parsed.query or parsed.fragment
+            or parsed.path.strip("/")):
+        raise ValueError(f"{what} {v!r} is not allowed; expected https://<workspace-host> (http only for loopback)")
+    if parsed.scheme == "http" and parsed.hostname not in ("127.0.0.1", "localhost", "::1"):
+        raise ValueError(f"{what} {v!r} uses http; only https:// is allowed except for loopback test servers")
+    return v.rstrip("/")
 
 
 class SecretRef(_Strict):
@@ -113,12 +129,7 @@ class WorkspaceSettings(_Strict):
     @field_validator("url")
     @classmethod
     def _url(cls, v: str) -> str:
-        parsed = urlparse(v)
-        if parsed.scheme not in ("https", "http") or not parsed.hostname or parsed.query or parsed.fragment:
-            raise ValueError(f"url {v!r} is not allowed; expected https://<workspace-host> (http only for loopback)")
-        if parsed.scheme == "http" and parsed.hostname not in ("127.0.0.1", "localhost", "::1"):
-            raise ValueError(f"url {v!r} uses http; only https:// is allowed except for loopback test servers")
-        return v.rstrip("/")
+        return validate_workspace_url(v, "url")
 
     @field_validator("space_ids")
     @classmethod
@@ -180,14 +191,38 @@ class DuckDBSettings(_Strict):
 
 
 class DatabricksWarehouseSettings(_Strict):
+    """The control workspace whose SQL warehouse runs the SQL and whose Unity Catalog holds the tables."""
+
     host: str
     warehouse_id: str
+    volume: str = "genie_obs_staging"   # UC volume in the target schema where Python rows are staged as Parquet
+    credentials: Credentials | None = None  # default: the top-level credentials
+    wait_timeout_s: int = 10            # the API's synchronous wait per statement: 0 or 5-50
+    statement_timeout_s: int = Field(3600, ge=60, le=172_800)  # a statement still running then is cancelled
+
+    @field_validator("host")
+    @classmethod
+    def _host(cls, v: str) -> str:
+        return validate_workspace_url(v, "host")
 
     @field_validator("warehouse_id")
     @classmethod
     def _wh(cls, v: str) -> str:
-        if not re.match(r"^[0-9a-f]{16}$", v):
-            raise ValueError(f"warehouse_id {v!r} is not allowed; expected 16 lowercase hex characters")
+        if not isinstance(v, str) or not re.match(r"^[0-9a-f]{16}$", v):
+            raise ValueError(f"warehouse_id {v!r} is not allowed; expected 16 lowercase hex characters "
+                             "(the id in the SQL warehouse's connection details)")
+        return v
+
+    @field_validator("volume")
+    @classmethod
+    def _volume(cls, v: str) -> str:
+        return validate_identifier(v, "volume name")
+
+    @field_validator("wait_timeout_s")
+    @classmethod
+    def _wait(cls, v: int) -> int:
+        if v != 0 and not 5 <= v <= 50:
+            raise ValueError(f"wait_timeout_s {v!r} is not allowed; the Statement Execution API takes 0 or 5 to 50 seconds")
         return v
 
 
@@ -221,7 +256,9 @@ class AutomationSettings(_Strict):
     load's and the reconciliation's business.
     """
 
-    sensor_interval_s: int = Field(60, ge=30, le=3600)          # minimum seconds between sensor ticks
+    # Minimum seconds between sensor ticks; default 60 on the embedded default and 1800 on Databricks, where every
+    # tick runs a statement: a serverless warehouse auto-stops between ticks only if they are further apart.
+    sensor_interval_s: int | None = Field(None, ge=30, le=86_400)
     lookback_days: int = Field(7, ge=1, le=90)                  # days (up to today) the sensor watches
     retry_after_s: int = Field(900, ge=60, le=86_400)           # wait before fetching a pending/failed message again
     max_retry_interval_s: int = Field(21_600, ge=60, le=604_800)  # the wait doubles per attempt up to this
@@ -229,6 +266,11 @@ class AutomationSettings(_Strict):
     reconcile_days: int = Field(3, ge=1, le=90)                 # nightly reconciliation: the last N days, today included
     reconcile_cron: str = "30 2 * * *"                          # UTC
     space_refresh_cron: str = "0 4 * * *"                       # UTC
+
+    def interval_s(self, backend: str) -> int:
+        if self.sensor_interval_s is not None:
+            return self.sensor_interval_s
+        return DATABRICKS_SENSOR_INTERVAL_S if backend == "databricks" else 60
 
     @field_validator("reconcile_cron", "space_refresh_cron")
     @classmethod
@@ -330,6 +372,11 @@ def parse_settings(raw: Mapping[str, Any] | None, source: str = "settings", envi
 def config_path(environ: Mapping[str, str] | None = None) -> Path:
     environ = os.environ if environ is None else environ
     return Path(environ.get(CONFIG_ENV_VAR) or DEFAULT_CONFIG_FILE)
+
+
+def packaged_default_config() -> Path:
+    """The embedded-default settings file inside the installed package."""
+    return Path(str(importlib.resources.files("genie_obs_dagster").joinpath(PACKAGED_DEFAULT_CONFIG)))
 
 
 def load_settings(path: str | Path | None = None, environ: Mapping[str, str] | None = None) -> Settings:

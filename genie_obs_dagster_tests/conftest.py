@@ -14,9 +14,12 @@ from genie_obs_dagster.demo import materialize_range
 from genie_obs_dagster.sandbox.model import Scenario
 from genie_obs_dagster.sandbox.scenario import ScenarioParams, generate
 from genie_obs_dagster.sandbox.server import SimConfig, SimulatedDatabricks, WorkspaceFaults
+from genie_obs_dagster.sandbox.server.sql_types import SANDBOX_WAREHOUSE_ID
+from genie_obs_dagster.sandbox.simulated_tables import SimulatedTables
 from genie_obs_dagster.sandbox.system_tables import load_system_tables
 from genie_obs_dagster.settings import Settings, parse_settings
 from genie_obs_dagster.warehouse import TableNames
+from genie_obs_dagster.warehouse.databricks_backend import forget_checked_schemas
 from genie_obs_dagster.warehouse.duckdb_backend import DuckDBWarehouse
 
 START = dt.date(2026, 3, 2)
@@ -96,10 +99,18 @@ class ApiEnv(Env):
         settings_overrides["api"] = {"rate_per_s": 1000, **dict(settings_overrides.get("api") or {})}  # type: ignore[arg-type]
         self.settings = make_settings(tmp / "wh.duckdb", workspaces=workspaces, **settings_overrides)
         self.scenario = scenario
-        self.wh = DuckDBWarehouse(self.settings.warehouse.duckdb.path, TableNames.from_settings(self.settings))
-        load_system_tables(self.wh, scenario)
+        self._load()
         self.defs = build_definitions(self.settings)
         self.instance = dg.DagsterInstance.ephemeral()
+
+    def run_marts(self) -> dg.ExecuteInProcessResult:
+        result = self.defs.resolve_job_def("genie_marts").execute_in_process(instance=self.instance)
+        assert result.success
+        return result
+
+    def _load(self) -> None:
+        self.wh = DuckDBWarehouse(self.settings.warehouse.duckdb.path, TableNames.from_settings(self.settings))
+        load_system_tables(self.wh, self.scenario)
 
     def ingest_all(self) -> list[dg.ExecuteInProcessResult]:
         return [self.run_range(ws, self.scenario.start_date, self.last_day, "genie_ingest") for ws in WORKSPACES]
@@ -111,20 +122,38 @@ class ApiEnv(Env):
         return result
 
 
+class DatabricksApiEnv(ApiEnv):
+    """An ApiEnv on the Databricks back end: the system tables and the product's tables live in the simulated
+    workspace's SQL warehouse, reached only through the Statement Execution and Files APIs."""
+
+    def __init__(self, tmp: Path, scenario: Scenario, sim: SimulatedDatabricks, monkeypatch: pytest.MonkeyPatch,
+                 **settings_overrides: object):
+        forget_checked_schemas()
+        warehouse = {"backend": "databricks", "databricks": {"host": sim.urls[WORKSPACES[0]],
+                                                             "warehouse_id": SANDBOX_WAREHOUSE_ID, "wait_timeout_s": 5}}
+        super().__init__(tmp, scenario, sim, monkeypatch, warehouse=warehouse, **settings_overrides)
+
+    def _load(self) -> None:
+        self.wh = SimulatedTables(self.sim.sql_engine, TableNames.from_settings(self.settings))
+        load_system_tables(self.wh, self.scenario)
+
+
 @pytest.fixture
 def api_env_factory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., ApiEnv]]:
     """Start a simulated workspace server (no rate limit unless the test sets one) and an env around it."""
     sims: list[SimulatedDatabricks] = []
     counter = iter(range(100))
 
-    def make(scenario: Scenario | None = None, config: SimConfig | None = None, **settings_overrides: object) -> ApiEnv:
+    def make(scenario: Scenario | None = None, config: SimConfig | None = None, backend: str = "duckdb",
+             **settings_overrides: object) -> ApiEnv:
         scenario = scenario or make_scenario()
         sim = SimulatedDatabricks(scenario, config or SimConfig(faults=WorkspaceFaults(requests_per_second=None)))
         sim.start()
         sims.append(sim)
         folder = tmp_path / f"api{next(counter)}"
         folder.mkdir()
-        return ApiEnv(folder, scenario, sim, monkeypatch, **settings_overrides)
+        kind = DatabricksApiEnv if backend == "databricks" else ApiEnv
+        return kind(folder, scenario, sim, monkeypatch, **settings_overrides)
 
     yield make
     for sim in sims:

@@ -42,7 +42,7 @@ def build_audit_assets(settings: Settings, partitions_def: dg.PartitionsDefiniti
         ],
     )
     def genie_audit_events(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
-        wh = warehouse.get()
+        wh = warehouse.get(context)
         wh.ensure_schema()
 
         def load(sl: Slice) -> int:
@@ -86,7 +86,7 @@ def build_audit_assets(settings: Settings, partitions_def: dg.PartitionsDefiniti
         ],
     )
     def genie_messages_to_fetch(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
-        wh = warehouse.get()
+        wh = warehouse.get(context)
         wh.ensure_schema()
 
         def upsert(sl: Slice) -> int:

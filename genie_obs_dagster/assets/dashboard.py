@@ -31,7 +31,7 @@ def dashboard_asset(settings: Settings, group: str, marts: list[str]) -> dg.Asse
         "offline). Written next to the embedded warehouse file: dashboard/index.html.",
     )
     def genie_dashboard_html(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
-        wh = warehouse.get()
+        wh = warehouse.get(context)
         wh.ensure_schema()
         data = datasets.load(wh)
         path = html.write(dashboard_path(settings), data, dt.datetime.now(dt.timezone.utc))

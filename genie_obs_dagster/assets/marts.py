@@ -103,7 +103,7 @@ def _mart_asset(mart: Mart, settings: Settings) -> dg.AssetsDefinition:
         check_specs=specs,
     )
     def _asset(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
-        wh = warehouse.get()
+        wh = warehouse.get(context)
         wh.ensure_schema()
         inserted = rebuild(wh, mart, settings)
         q = {k: int(v or 0) for k, v in wh.query(f"checks/marts/{mart.name}").to_pylist()[0].items()}

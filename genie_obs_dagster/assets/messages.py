@@ -43,7 +43,7 @@ def build_message_assets(settings: Settings, partitions_def: dg.PartitionsDefini
         ],
     )
     def genie_message_fetch(context: dg.AssetExecutionContext, warehouse: WarehouseResource, genie: GenieResource):
-        wh = warehouse.get()
+        wh = warehouse.get(context)
         wh.ensure_schema()
         started = time.monotonic()
         results = ingest(

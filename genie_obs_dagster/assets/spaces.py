@@ -41,7 +41,7 @@ def build_space_assets(settings: Settings, workspace_partitions: dg.PartitionsDe
                                        description="Each space seen in the audit layer has details or a fetch error")],
     )
     def genie_space_details(context: dg.AssetExecutionContext, warehouse: WarehouseResource, genie: GenieResource):
-        wh = warehouse.get()
+        wh = warehouse.get(context)
         wh.ensure_schema()
         fetched_total, failed_total, new_versions, missing = 0, 0, 0, 0
         guard = slot_guard(context)
@@ -95,7 +95,7 @@ def build_discovery_assets(settings: Settings, workspace_partitions: dg.Partitio
                                        "(warns below 90%)")],
     )
     def genie_api_messages(context: dg.AssetExecutionContext, warehouse: WarehouseResource, genie: GenieResource):
-        wh = warehouse.get()
+        wh = warehouse.get(context)
         wh.ensure_schema()
         totals: dict[str, int] = {}
         for ws in context.partition_keys:

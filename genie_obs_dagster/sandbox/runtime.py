@@ -5,8 +5,11 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
+import shutil
 import threading
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
 from ..settings import Settings
 from ..warehouse import TableNames, WarehouseError
@@ -15,7 +18,9 @@ from . import scenario_params
 from .model import Scenario
 from .scenario import generate
 from .server import SimConfig, SimulatedDatabricks, WorkspaceFaults, loopback_ports
-from .system_tables import load_system_tables
+from .server.sql_types import SqlWarehouseConfig
+from .simulated_tables import SimulatedTables
+from .system_tables import SandboxTables, load_system_tables
 
 log = logging.getLogger(__name__)
 
@@ -24,7 +29,7 @@ log = logging.getLogger(__name__)
 class Sandbox:
     settings: Settings
     scenario: Scenario
-    warehouse: DuckDBWarehouse
+    warehouse: SandboxTables
     sim: SimulatedDatabricks
     loaded_rows: int = 0
     _stop: threading.Event = field(default_factory=threading.Event)
@@ -59,16 +64,22 @@ class Sandbox:
 def start_sandbox(settings: Settings, today: dt.date | None = None, export_credentials: bool = True) -> Sandbox:
     """Generate the settings' scenario, load its system tables and serve its workspaces on the settings'
     loopback URLs. With ``export_credentials`` the sandbox's (non-secret) client id and secret are put in
-    the environment variables the settings name, so the Genie resource finds them."""
-    if settings.warehouse.backend != "duckdb" or settings.sandbox is None:
-        raise ValueError("the sandbox runs on the embedded default: warehouse.backend duckdb and a 'sandbox' section")
+    the environment variables the settings name, so the Genie resource finds them.
+
+    On the embedded default the system tables are loaded into the DuckDB file; with ``warehouse.backend:
+    databricks`` they live in the simulated Databricks' own SQL warehouse (which the product then reaches
+    only through the Statement Execution API), whose files are kept under ``<data folder>/simulated_databricks``
+    and start empty every time."""
+    if settings.sandbox is None:
+        raise ValueError("the sandbox needs a 'sandbox' section in the settings")
     scenario = generate(scenario_params(settings, today))
     ports = loopback_ports(scenario)
     missing = [w.id for w in settings.workspaces if w.id not in ports]
     if missing:
         raise ValueError(f"workspaces {missing} need loopback URLs like http://127.0.0.1:8781 to be simulated")
     rps = settings.sandbox.requests_per_second or None
-    sim = SimulatedDatabricks(scenario, SimConfig(ports=ports, faults=WorkspaceFaults(requests_per_second=rps)))
+    sim = SimulatedDatabricks(scenario, SimConfig(ports=ports, faults=WorkspaceFaults(requests_per_second=rps),
+                                                  **_sql_config(settings)))
     try:
         sim.start()
     except OSError as exc:
@@ -79,7 +90,31 @@ def start_sandbox(settings: Settings, today: dt.date | None = None, export_crede
         if creds.client_id.env and creds.client_secret.env:
             os.environ[creds.client_id.env] = sim.client_id
             os.environ[creds.client_secret.env] = sim.client_secret
-    wh = DuckDBWarehouse(settings.warehouse.duckdb.path, TableNames.from_settings(settings))
+    names = TableNames.from_settings(settings)
+    if settings.warehouse.backend == "databricks":
+        wh: SandboxTables = SimulatedTables(sim.sql_engine, names)
+    else:
+        wh = DuckDBWarehouse(settings.warehouse.duckdb.path, names)
     box = Sandbox(settings, scenario, wh, sim)
     box.deliver()
     return box
+
+
+def simulated_databricks_dir(settings: Settings) -> Path:
+    return Path(settings.warehouse.duckdb.path).resolve().parent / "simulated_databricks"
+
+
+def _sql_config(settings: Settings) -> dict[str, Any]:
+    """The simulated SQL warehouse for a Databricks-backed sandbox: the settings' warehouse id and catalogs."""
+    db = settings.warehouse.databricks
+    if settings.warehouse.backend != "databricks" or db is None:
+        return {}
+    hosts = {w.url for w in settings.workspaces}
+    if db.host not in hosts:
+        raise ValueError(f"warehouse.databricks.host {db.host!r} must be one of the simulated workspaces' URLs "
+                         f"({', '.join(sorted(hosts))}) to run the sandbox on the Databricks back end")
+    names = TableNames.from_settings(settings)
+    catalogs = {names.target_catalog, *(src[0] for src in names.sources.values()), "system", "main"}
+    folder = simulated_databricks_dir(settings)
+    shutil.rmtree(folder, ignore_errors=True)
+    return {"data_dir": folder, "sql": SqlWarehouseConfig(warehouse_ids=(db.warehouse_id,), catalogs=tuple(sorted(catalogs)))}

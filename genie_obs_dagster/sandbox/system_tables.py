@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, Protocol
 
 import pyarrow as pa
 
-from ..warehouse.duckdb_backend import DuckDBWarehouse
 from .model import Scenario
 
 _S = pa.string()
@@ -38,7 +37,15 @@ def _table(rows: Iterable[dict[str, Any]], schema: pa.Schema | None = None) -> p
     return pa.Table.from_pylist(rows, schema=schema)
 
 
-def load_system_tables(wh: DuckDBWarehouse, scenario: Scenario, as_of: dt.datetime | None = None) -> int:
+class SandboxTables(Protocol):
+    """Where the sandbox puts system-table rows: the embedded DuckDB file, or the simulated Databricks' warehouse."""
+
+    def ensure_system_tables(self) -> None: ...
+    def sql(self, text: str, params: dict[str, Any] | None = None) -> list[tuple[Any, ...]]: ...
+    def insert_arrow(self, logical_table: tuple[str, str, str], rows: pa.Table) -> int: ...
+
+
+def load_system_tables(wh: SandboxTables, scenario: Scenario, as_of: dt.datetime | None = None) -> int:
     """Insert audit rows delivered by ``as_of`` (default: all) that are not loaded yet; load the other
     system tables once. Idempotent: calling it again with a later ``as_of`` delivers only the new rows.
     Returns the number of audit rows inserted.

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from ..settings import IDENTIFIER_RE, Settings, validate_identifier, validate_table_name
 
 DEFAULT_TARGET = ("main", "genie_analytics")
+INFORMATION_SCHEMA = "information_schema"
 DEFAULT_SOURCES = {
     "audit": ("system", "access", "audit"),
     "workspaces": ("system", "access", "workspaces_latest"),
@@ -51,6 +52,8 @@ class TableNames:
                 raise UnknownTableError(f"table name part {part!r} is not a valid identifier")
         if (catalog, schema) == DEFAULT_TARGET:
             return (self.target_catalog, self.target_schema, table)
+        if (catalog, schema) == (DEFAULT_TARGET[0], INFORMATION_SCHEMA):  # the target catalog's own
+            return (self.target_catalog, INFORMATION_SCHEMA, table)
         key = (catalog, schema, table)
         if key in DEFAULT_SOURCES.values():
             return self.sources.get(key, key)

@@ -8,6 +8,7 @@ around a query) are assembled from validated identifiers and go through the same
 from __future__ import annotations
 
 import functools
+import importlib.resources
 import logging
 import os
 from collections.abc import Callable, Mapping, Sequence
@@ -23,7 +24,9 @@ from ..settings import IDENTIFIER_RE
 SOURCE_DIALECT = "databricks"
 # sqlglot warns about Databricks-only table properties (COMMENT, CLUSTER BY) it drops for DuckDB: expected.
 logging.getLogger("sqlglot").setLevel(logging.ERROR)
-SQL_DIR = Path(os.environ.get("GENIE_OBS_SQL_DIR") or Path(__file__).resolve().parents[2] / "sql")
+# The top-level sql/ folder, shipped as the package genie_obs_dagster.sql (pyproject.toml): found the same
+# way in a checkout, an editable install and an installed wheel.
+SQL_DIR = Path(os.environ.get("GENIE_OBS_SQL_DIR") or str(importlib.resources.files("genie_obs_dagster.sql")))
 
 TableRewriter = Callable[[exp.Table], None]
 # Rows produced in Python are staged under names with this prefix (a DuckDB view, a Databricks VALUES list).
@@ -125,7 +128,8 @@ def body_of(name: str) -> str:
     statements = parse_file(name)
     if len(statements) != 1 or not isinstance(statements[0], exp.Query):
         raise SqlFileError(f"sql/{name}.sql must hold exactly one SELECT to be used as a source")
-    return sql_path(name).read_text().strip().rstrip(";")
+    # A trailing newline, so that a file ending in a ``--`` comment cannot swallow the caller's ``)``.
+    return sql_path(name).read_text().strip().rstrip(";") + "\n"
 
 
 # Generated statements below splice only identifiers that passed ``ident`` (letters, digits, underscores)
@@ -138,6 +142,18 @@ def replace_text(table: str, columns: Sequence[str], source_sql: str, where: Map
     delete = f"DELETE FROM {target_table(table)} WHERE {cond}"  # noqa: S608
     insert = f"INSERT INTO {target_table(table)} ({cols}) SELECT {cols} FROM ({source_sql}) AS src"  # noqa: S608
     return delete, insert, params
+
+
+def replace_where_text(table: str, columns: Sequence[str], source_sql: str,
+                       where: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
+    """One atomic Delta statement that swaps the rows matching ``where`` for the query's rows: readers never
+    see the slice empty. ``INSERT OVERWRITE`` when ``where`` is empty (a whole-table rebuild)."""
+    cols = ", ".join(ident(c) for c in columns)
+    select = f"SELECT {cols} FROM ({source_sql}) AS src"  # noqa: S608
+    if not where:
+        return f"INSERT OVERWRITE TABLE {target_table(table)} ({cols}) {select}", {}
+    cond, params = where_clause(where)
+    return f"INSERT INTO {target_table(table)} ({cols}) REPLACE WHERE {cond} {select}", params
 
 
 def merge_text(table: str, columns: Sequence[str], keys: Sequence[str], source_sql: str) -> str:
@@ -167,5 +183,53 @@ def ddl_columns(table: str) -> tuple[str, ...]:
     raise SqlFileError(f"sql/ddl/target/{table}.sql has no CREATE TABLE with columns")
 
 
+@functools.lru_cache(maxsize=64)
+def _ddl_column_comments(table: str) -> tuple[tuple[str, str], ...]:
+    for stmt in parse_file(f"ddl/target/{ident(table)}"):
+        if isinstance(stmt, exp.Create) and isinstance(stmt.this, exp.Schema):
+            return tuple(
+                (col.name, constraint.kind.this.name)
+                for col in stmt.this.expressions if isinstance(col, exp.ColumnDef)
+                for constraint in col.constraints if isinstance(constraint.kind, exp.CommentColumnConstraint)
+            )
+    raise SqlFileError(f"sql/ddl/target/{table}.sql has no CREATE TABLE with columns")
+
+
+def ddl_column_comments(table: str) -> dict[str, str]:
+    """Column -> ``COMMENT '...'`` of a target table, in DDL column order, from ``sql/ddl/target/<table>.sql``.
+
+    Read from the parsed DDL so the comments shown elsewhere (e.g. Dagster column metadata) are the ones
+    Unity Catalog stores, with no second copy to drift. Columns without a comment are left out; a fresh
+    dict per call, so callers may change it without touching the cache.
+    """
+    return dict(_ddl_column_comments(table))
+
+
 def ddl_files(folder: str) -> list[str]:
     return sorted(f"{folder}/{p.stem}" for p in (SQL_DIR / folder).glob("*.sql"))
+
+
+def rewrite_tables(text: str, source: str, rename: Callable[[exp.Table], str]) -> str:
+    """The SQL text exactly as written, with every table reference replaced by ``rename(table)``.
+
+    Positions come from sqlglot's parse, so nothing else of the text changes: sqlglot's own Databricks
+    output is not always its input (see :func:`body_of`), and what Databricks receives should be what the
+    file says. ``rename`` sees each ``exp.Table`` (CTE names excluded) and returns the replacement text for the
+    name, e.g. a configured three-part name or a subquery for a staged relation.
+    """
+    edits: list[tuple[int, int, str]] = []
+    for stmt in parse_text(text, source):
+        cte_names = {cte.alias_or_name for cte in stmt.find_all(exp.CTE)}
+        for table in stmt.find_all(exp.Table):
+            parts = [p for p in table.parts if isinstance(p, exp.Identifier)]
+            if not parts or isinstance(table.this, exp.Func) or (len(parts) == 1 and table.name in cte_names):
+                continue
+            try:
+                start, end = parts[0].meta["start"], parts[-1].meta["end"]
+            except KeyError:
+                raise SqlFileError(f"{source}: cannot locate table {table.sql()} in the text") from None
+            edits.append((start, end + 1, rename(table)))
+    out = text
+    for start, end, replacement in sorted(edits, reverse=True):
+        out = out[:start] + replacement + out[end:]
+    return out
