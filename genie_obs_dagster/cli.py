@@ -14,7 +14,17 @@ from typing import Any
 
 import dagster as dg
 
-from .settings import Settings, SettingsError, load_settings
+from .settings import (
+    CONFIG_ENV_VAR,
+    Settings,
+    SettingsError,
+    config_path,
+    load_settings,
+    packaged_default_config,
+)
+
+# Commands that run on the embedded default: without a settings file they use the one shipped in the package.
+EMBEDDED_DEFAULT_COMMANDS = ("demo", "sandbox")
 
 
 def _instance() -> dg.DagsterInstance:
@@ -25,11 +35,25 @@ def _instance() -> dg.DagsterInstance:
     return dg.DagsterInstance.ephemeral()
 
 
+def settings_file(config: str | None, command: str) -> str | Path | None:
+    """``--config``, else ``$GENIE_OBS_CONFIG`` or ``./genie_obs.yaml``; where neither is set or found, the demo
+    and the sandbox use the packaged embedded default (e.g. a wheel installed outside any checkout)."""
+    if config or command not in EMBEDDED_DEFAULT_COMMANDS or os.environ.get(CONFIG_ENV_VAR) or config_path().is_file():
+        return config
+    path = packaged_default_config()
+    print(f"no {config_path()} here and {CONFIG_ENV_VAR} unset: using the packaged embedded default settings {path}")
+    return path
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="genie-obs", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     demo = sub.add_parser("demo", help="generate the sandbox and materialize every asset on the embedded default")
     demo.add_argument("--config", help="settings file (default: $GENIE_OBS_CONFIG or genie_obs.yaml)")
+    demo.add_argument("--backend", choices=("duckdb", "databricks"), default=None,
+                      help="duckdb: the embedded warehouse; databricks: every asset through the Databricks back end "
+                      "(Statement Execution API, Files API) against the simulated workspace's SQL warehouse "
+                      "(default: warehouse.backend of the settings)")
     sandbox = sub.add_parser("sandbox", help="serve the settings' simulated workspaces and keep delivering audit rows")
     sandbox.add_argument("--config", help="settings file (default: $GENIE_OBS_CONFIG or genie_obs.yaml)")
     sandbox.add_argument("--deliver-every", type=float, default=30.0, help="seconds between audit deliveries")
@@ -47,6 +71,9 @@ def main(argv: list[str] | None = None) -> int:
     lakeview.add_argument("--name", default=None, help="dashboard name (default: Genie observability)")
     lakeview.add_argument("--dashboard-id", help="update this dashboard (default: the one of that name in that folder)")
     lakeview.add_argument("--draft", action="store_true", help="update the draft only, do not publish it to viewers")
+    doctor = sub.add_parser("doctor", help="check every permission the product needs (warehouse, system tables, "
+                            "target schema and volume, Genie spaces in each workspace) and print what to grant")
+    doctor.add_argument("--config", help="settings file (default: $GENIE_OBS_CONFIG or genie_obs.yaml)")
     load = sub.add_parser("initial-load", help="launch the initial load (an asset backfill of every partition) "
                           "through the running Dagster webserver (make dev)")
     load.add_argument("--url", default="http://127.0.0.1:3000", help="the Dagster webserver")
@@ -55,20 +82,49 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "initial-load":
         return initial_load(args.url, args.workspace)
     try:
-        settings = load_settings(args.config)
+        settings = load_settings(settings_file(args.config, args.command))
     except SettingsError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     if args.command == "demo":
         from .code_location import build_definitions
-        from .demo import run_demo
+        from .demo import on_simulated_databricks, run_demo
 
+        if args.backend == "databricks" and settings.warehouse.backend != "databricks":
+            settings = on_simulated_databricks(settings)
+        elif args.backend == "duckdb" and settings.warehouse.backend != "duckdb":
+            print("error: --backend duckdb needs settings with warehouse.backend: duckdb", file=sys.stderr)
+            return 2
         run_demo(settings, build_definitions(settings), _instance())
+    elif args.command == "doctor":
+        return run_doctor_command(settings)
     elif args.command == "sandbox":
         return serve_sandbox(settings, args.deliver_every, args.write_env)
     elif args.command == "lakeview":
         return run_lakeview(settings, args)
     return 0
+
+
+def run_doctor_command(settings: Settings) -> int:
+    """Print one line per check and the exact grant for each failure; exit 1 if any check failed."""
+    from .doctor import run_doctor
+    from .resources import GenieResource, open_warehouse
+
+    genie = GenieResource.from_settings(settings)
+    try:
+        with open_warehouse(settings) as wh:
+            findings = run_doctor(settings, wh, genie.client)
+    except Exception as exc:  # e.g. the control workspace's credentials are missing: say so, no stack trace
+        print(f"FAIL warehouse connection: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        for client in genie._clients.values():
+            client.close()
+    for finding in findings:
+        print("\n".join(finding.lines()))
+    failed = sum(not f.ok for f in findings)
+    print(f"{len(findings) - failed} passed, {failed} failed")
+    return 1 if failed else 0
 
 
 def initial_load(url: str, workspace_id: str | None) -> int:

@@ -120,13 +120,15 @@ def _source_fix(err: str, catalog: str, schema: str, table: str, who: str) -> st
                     ("SELECT", f"TABLE {table}")], who) + "\n(system tables: granted by a metastore admin)"
 
 
-def check_workspace(settings: Settings, workspace_id: str, client: Any) -> list[Finding]:
+def check_workspace(settings: Settings, workspace_id: str, make_client: Callable[[str], Any]) -> list[Finding]:
     """OAuth in the workspace, listing its spaces, and reading every user's conversations (CAN MANAGE)."""
     ws = settings.workspace(workspace_id)
     spaces: list[dict[str, Any]] = []
+    clients: list[Any] = []
 
     def list_spaces() -> str:
-        spaces.extend(s for _, s in zip(range(100), client.list_spaces(), strict=False))
+        clients.append(make_client(workspace_id))  # resolves the credentials: a missing one is this check's failure
+        spaces.extend(s for _, s in zip(range(100), clients[0].list_spaces(), strict=False))
         return f"token obtained; {len(spaces)}{'+' if len(spaces) == 100 else ''} Genie space(s) visible"
 
     creds = settings.credentials_for(workspace_id)
@@ -136,7 +138,7 @@ def check_workspace(settings: Settings, workspace_id: str, client: Any) -> list[
     space_id = spaces[0].get("space_id", "")
 
     def conversations() -> str:
-        next(iter(client.list_conversations(space_id, include_all=True, page_size=1)), None)
+        next(iter(clients[0].list_conversations(space_id, include_all=True, page_size=1)), None)
         return f"every user's conversations of space {space_id} can be listed"
 
     return [first, _attempt(f"workspace {workspace_id}: conversations of all users", conversations,
@@ -160,5 +162,5 @@ def run_doctor(settings: Settings, warehouse: Any | None, genie_client: Callable
     else:
         found.append(Finding("warehouse", True, f"embedded DuckDB file {settings.warehouse.duckdb.path} (no grants needed)"))
     for ws in settings.workspace_ids:
-        found += check_workspace(settings, ws, genie_client(ws))
+        found += check_workspace(settings, ws, genie_client)
     return found

@@ -71,9 +71,9 @@ def run_sensor_once(defs: dg.Definitions, settings: Settings, instance: dg.Dagst
     and tests use it; in production the daemon does this every tick). Returns (request, result) pairs, the
     new cursor and the skip message."""
     sensor = build_audit_sensor(settings, clock)
-    ctx = dg.build_sensor_context(instance=instance, cursor=cursor, definitions=defs,
-                                  resources={"warehouse": WarehouseResource.from_settings(settings)})
-    data = sensor.evaluate_tick(ctx)
+    with dg.build_sensor_context(instance=instance, cursor=cursor, definitions=defs,
+                                 resources={"warehouse": WarehouseResource.from_settings(settings)}) as ctx:
+        data = sensor.evaluate_tick(ctx)
     job = defs.resolve_job_def(INGEST_JOB)
     done = [(r, job.execute_in_process(instance=instance, tags=r.tags, asset_selection=r.asset_selection,
                                        raise_on_error=False)) for r in data.run_requests or []]

@@ -41,7 +41,9 @@ TERMINAL = {StatementState.SUCCEEDED, StatementState.FAILED, StatementState.CANC
 STATEMENT_TEXT_LIMIT = 16 * 1024 * 1024  # bytes, the API's limit
 INLINE = ("INLINE", "JSON_ARRAY")
 EXTERNAL = ("EXTERNAL_LINKS", "ARROW_STREAM")
-QUERY_TAG_MAX = 128  # characters kept of a tag value (tags are attribution, not data)
+QUERY_TAG_MAX = 128
+# A query whose INLINE result exceeds the API's limit (25 MiB) FAILS saying so; it is then read with EXTERNAL_LINKS.
+INLINE_LIMIT_MESSAGE = "inline byte limit exceeded"  # characters kept of a tag value (tags are attribution, not data)
 
 _ARROW_TYPES: dict[str, pa.DataType] = {
     "STRING": pa.string(), "CHAR": pa.string(), "LONG": pa.int64(), "INT": pa.int32(), "SHORT": pa.int16(),
@@ -124,10 +126,11 @@ class StatementRunner:
         resp = self._wait(resp, what)
         state = resp.status.state if resp.status else None
         if state != StatementState.SUCCEEDED:
-            raise self._failure(resp, what)
-        if result == INLINE and resp.manifest is not None and resp.manifest.truncated:
-            log.info("%s: inline result truncated at the API's limit; reading it again through external links", what)
-            return self.run(text, parameters, tags, what, EXTERNAL)
+            failure = self._failure(resp, what)
+            if result == INLINE and INLINE_LIMIT_MESSAGE in str(failure).lower():
+                log.info("%s: result over the API's inline limit; reading it through external links", what)
+                return self.run(text, parameters, tags, what, EXTERNAL)
+            raise failure
         return self._arrow(resp, what, result)
 
     # -- submit and wait -------------------------------------------------------------------------------

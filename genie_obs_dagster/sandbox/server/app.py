@@ -1,9 +1,11 @@
-"""The simulated Databricks: one :class:`WorkspaceApp` per workspace, each served on its own port.
+"""The simulated Databricks: one :class:`WorkspaceApp` per workspace, each served on its own port, and
+one SQL warehouse (:class:`~.warehouse.Warehouse`: statements, engine, volumes) shared by all of them.
 
 Request pipeline of a workspace (the order a real front end applies, as far as it is observable):
 latency -> route -> bearer token (401) -> request-rate limit (429) -> injected HTTP fault -> handler
 (400 / 404 / 403 / question limit 429 / work) -> ``aibiGenie`` audit row (any status, once the caller is
-known) -> transport fault while writing the answer.
+known) -> transport fault while writing the answer. Genie handlers run under the scenario lock; SQL and
+Files handlers (``Route.locked=False``) guard their own state, since a statement may be waited on for 50 s.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from ..model import Scenario
-from . import auth, genie
+from . import auth, files_api, genie, sql_api
 from .auth import TokenStore
 from .config import Principal, SimConfig
 from .faults import HTTP_FAULTS, Fault, Limiter, WorkspaceFaults
@@ -28,9 +30,11 @@ from .protocol import ApiError, Request, Response, throttled
 from .routing import Call, Route, match
 from .state import WorkspaceState
 from .transport import WorkspaceServer
+from .volumes import VolumeStore
+from .warehouse import Engine, EngineFactory, StatementRecord, Warehouse
 
 logger = logging.getLogger(__name__)
-ROUTES = auth.ROUTES + genie.ROUTES
+ROUTES = auth.ROUTES + genie.ROUTES + sql_api.ROUTES + files_api.ROUTES
 ROUTE_KINDS = frozenset(r.kind for r in ROUTES)
 _AUDIT_PATH_KEYS = ("space_id", "conversation_id", "message_id")
 
@@ -82,10 +86,11 @@ class WorkspaceApp:
     """Serves one workspace; :meth:`handle` is socket-free so it can be called directly."""
 
     def __init__(self, state: WorkspaceState, tokens: TokenStore, config: SimConfig, faults: WorkspaceFaults,
-                 stopping: threading.Event):
+                 stopping: threading.Event, warehouse: Warehouse):
         self.state = state
         self.tokens = tokens
         self.config = config
+        self.warehouse = warehouse
         self.limiter = Limiter(faults)
         self.base_url = ""
         self._stopping = stopping
@@ -153,6 +158,8 @@ class WorkspaceApp:
             fault = limiter.draw(route.kind)
             if fault is not None and fault.effect in HTTP_FAULTS:
                 raise _fault_error(fault)
+            if not route.locked:
+                return route.handler(call), None, fault
             with self.state.lock:
                 return route.handler(call), None, fault
         except ApiError as e:
@@ -203,7 +210,9 @@ class SimulatedDatabricks:
                                 client_secret=sim.client_secret, auth_type="oauth-m2m")
     """
 
-    def __init__(self, scenario: Scenario, config: SimConfig | None = None, *, workspace_ids: Iterable[str] | None = None):
+    def __init__(self, scenario: Scenario, config: SimConfig | None = None, *, workspace_ids: Iterable[str] | None = None,
+                 sql_engine_factory: EngineFactory | None = None):
+        """``sql_engine_factory(database, volumes, sql_config)`` replaces the DuckDB engine (e.g. a test fake)."""
         self.scenario = scenario
         self.config = config = config or SimConfig()
         if config.clock().tzinfo is None:
@@ -216,6 +225,7 @@ class SimulatedDatabricks:
         self._lock = threading.RLock()  # the workspaces share the scenario's lists
         self._stopping = threading.Event()
         self._apps: dict[str, WorkspaceApp] = {}
+        self.warehouse = Warehouse(config.sql, config.data_dir, config.clock, sql_engine_factory)
         for i, ws in enumerate(scenario.workspaces):
             if wanted is not None and ws.workspace_id not in wanted:
                 continue
@@ -225,7 +235,7 @@ class SimulatedDatabricks:
                                    principals=principals, audit_delay_s=config.audit_delay_s,
                                    answer_delay_s=config.answer_delay_s, answer_status=config.answer_status)
             self._apps[ws.workspace_id] = WorkspaceApp(state, TokenStore(principals, config.token_ttl_s), config, faults,
-                                                       self._stopping)
+                                                       self._stopping, self.warehouse)
         self._servers: dict[str, WorkspaceServer] = {}
 
     # -- lifecycle -------------------------------------------------------------------------------
@@ -234,6 +244,7 @@ class SimulatedDatabricks:
         if self._servers:
             return self.urls
         self._stopping.clear()
+        self.warehouse.open()
         try:
             for wid, app in self._apps.items():
                 server = WorkspaceServer((self.config.host, self.config.ports.get(wid, 0)), app, self._stopping)
@@ -250,6 +261,7 @@ class SimulatedDatabricks:
         for server in self._servers.values():
             server.stop()
         self._servers.clear()
+        self.warehouse.close()
 
     def __enter__(self) -> SimulatedDatabricks:
         self.start()
@@ -270,6 +282,24 @@ class SimulatedDatabricks:
     @property
     def client_secret(self) -> str:
         return self.principal.client_secret
+
+    @property
+    def sql_engine(self) -> Engine:
+        """The SQL engine shared by every workspace (built on first use)."""
+        return self.warehouse.engine
+
+    @property
+    def volumes(self) -> VolumeStore:
+        """The Unity Catalog volumes shared by every workspace (built on first use)."""
+        return self.warehouse.volumes
+
+    def sql_statements(self, workspace_id: str | None = None) -> list[StatementRecord]:
+        """Statements submitted through the Statement Execution API, in submission order, with their state."""
+        return [r for r in self.warehouse.records() if workspace_id in (None, r.workspace_id)]
+
+    def sql_state_counts(self) -> dict[str, int]:
+        """Number of statements per current state (SUCCEEDED, FAILED, CANCELED, CLOSED, PENDING, RUNNING)."""
+        return self.warehouse.state_counts()
 
     def app(self, workspace_id: str) -> WorkspaceApp:
         return self._apps[workspace_id]

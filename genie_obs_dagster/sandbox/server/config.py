@@ -10,9 +10,11 @@ import datetime as dt
 import hashlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from ..model import User
 from .faults import WorkspaceFaults
+from .sql_types import SqlWarehouseConfig
 
 DEFAULT_SECRET = "sandbox-secret"  # a sandbox credential, not a real secret
 
@@ -71,6 +73,9 @@ class SimConfig:
       questions asked through the API; ``None`` (or a hook returning ``None``) uses the generator's odds.
     - ``audit_delay_s``: delivery lag of audit rows the server emits (``_delivered_at - event_time``).
     - ``faults`` / ``workspace_faults``: limits and fault injection, default and per workspace id.
+    - ``sql``: the SQL warehouse shared by every workspace (Statement Execution API, grants, latency).
+    - ``data_dir``: where the warehouse keeps its DuckDB file and the volumes' files (kept after stop);
+      ``None`` = a temporary folder removed on stop.
     """
 
     host: str = "127.0.0.1"
@@ -85,6 +90,8 @@ class SimConfig:
     audit_delay_s: float = 60.0
     faults: WorkspaceFaults = field(default_factory=WorkspaceFaults)
     workspace_faults: Mapping[str, WorkspaceFaults] = field(default_factory=dict)
+    sql: SqlWarehouseConfig = field(default_factory=SqlWarehouseConfig)
+    data_dir: Path | None = None
 
     def faults_for(self, workspace_id: str) -> WorkspaceFaults:
         return self.workspace_faults.get(workspace_id, self.faults)

@@ -1,7 +1,10 @@
-"""Route table types shared by the OAuth and Genie handlers.
+"""Route table types shared by the OAuth, Genie, SQL and Files handlers.
 
 A route names its ``kind`` (the unit faults are aimed at and statistics are counted by) and the
-``aibiGenie`` audit action a real workspace logs for it (``None`` when it logs none).
+``aibiGenie`` audit action a real workspace logs for it (``None`` when it logs none). ``locked`` routes run
+under the scenario lock shared by every workspace; routes that wait or do slow work of their own (SQL
+statements, file transfers) set ``locked=False`` and guard their own state, so one slow statement never
+stalls the Genie API of every workspace.
 """
 
 from __future__ import annotations
@@ -47,13 +50,16 @@ class Route:
     handler: Handler
     action: str | None = None
     authenticated: bool = True
+    locked: bool = True
 
 
 def route(method: str, template: str, kind: str, handler: Handler, action: str | None = None,
-          authenticated: bool = True) -> Route:
-    """``template`` uses ``{name}`` for one path segment, e.g. ``/spaces/{space_id}``."""
-    regex = re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", template)
-    return Route(method, re.compile(f"^{regex}/?$"), kind, handler, action, authenticated)
+          authenticated: bool = True, locked: bool = True) -> Route:
+    """``template`` uses ``{name}`` for one path segment, e.g. ``/spaces/{space_id}``, and ``{name:path}``
+    for the rest of the path from its leading ``/`` (the Files API's ``/fs/files{file_path}``)."""
+    regex = re.sub(r"\{(\w+):path\}", r"(?P<\1>/.*?)", template)
+    regex = re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", regex)
+    return Route(method, re.compile(f"^{regex}/?$"), kind, handler, action, authenticated, locked)
 
 
 def match(routes: Sequence[Route], method: str, path: str) -> tuple[Route, dict[str, str]] | None:

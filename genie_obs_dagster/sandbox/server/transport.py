@@ -47,7 +47,7 @@ class _Handler(BaseHTTPRequestHandler):
         request = Request(self.command, url.path, query, self.headers, body, self.client_address[0])
         self._write(self.server.app.handle(request))
 
-    do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = _serve
+    do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = do_HEAD = _serve
 
     def _write(self, resp: Response) -> None:
         if resp.delay_s and self.server.stopping.wait(resp.delay_s):
@@ -57,10 +57,15 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             return
         body = resp.body
+        headers = dict(resp.headers)
+        # A HEAD answer declares the length of the body a GET would send, and sends none (Files API metadata).
+        length = headers.pop("Content-Length", None) if self.command == "HEAD" else None
+        if self.command == "HEAD":
+            body = b""
         self.send_response(resp.status)
-        for name, value in resp.headers.items():
+        for name, value in headers.items():
             self.send_header(name, value)
-        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Content-Length", length or str(len(body)))
         if resp.transport == "short_read":
             body = body[: len(body) // 2]
             self.send_header("Connection", "close")

@@ -2,41 +2,43 @@
 -- Rows: every message listed from the audit log (genie_messages_to_fetch) or held in message_details, each
 -- once. Joins use full keys only: spaces on (workspace_id, space_id), query history on
 -- (workspace_id, statement_id) with one row kept per statement. Rebuilt in full from the base tables.
+-- Clustered by (workspace_id, activity_date): dashboards filter by workspace and day.
 CREATE TABLE IF NOT EXISTS main.genie_analytics.mart_messages (
-  workspace_id STRING NOT NULL,
-  message_id STRING NOT NULL,
-  workspace_name STRING,
-  space_id STRING,
-  space_title STRING,                 -- genie_space_details.title; NULL while the space was never fetched
-  conversation_id STRING,
-  asked_at TIMESTAMP,                 -- the API's created time, else the audit ask time, else the first audit event
-  activity_date DATE,                 -- UTC day of asked_at: the day every daily mart counts the message on
-  asker STRING,                       -- lower-case e-mail: the API's asker (SCIM userName) when fetched, else the
-                                      -- audit log's asker (never the ingestion principal)
-  asker_source STRING,                -- api | audit
-  ask_channel STRING,                 -- UI | API | NULL (no ask event matched)
-  question STRING,
-  status STRING NOT NULL,             -- the API's status, or NOT_FETCHED while no details are held
-  outcome STRING NOT NULL,            -- completed | failed | cancelled | in_progress | not_fetched
-  error_type STRING,                  -- Genie's error type of a failed message
-  error_message STRING,
-  query_description STRING,           -- Genie's description of the SQL it wrote
-  query_sql STRING,
-  statement_id STRING,
-  query_row_count BIGINT,
-  text_answer STRING,
-  feedback_rating STRING,             -- POSITIVE | NEGATIVE | NULL: the API's rating, else the audit log's latest
-  review_requested BOOLEAN NOT NULL,  -- the asker asked for a review (audit comment action)
-  sql_execution_status STRING,        -- system.query.history of statement_id: FINISHED | FAILED | CANCELED ...
-  sql_total_duration_ms BIGINT,
-  sql_execution_duration_ms BIGINT,
-  sql_read_rows BIGINT,
-  sql_read_bytes BIGINT,
-  sql_produced_rows BIGINT,
-  sql_error_message STRING,
-  sql_warehouse_id STRING,
-  has_details BOOLEAN NOT NULL,       -- message_details holds the message
-  fetch_error_type STRING,            -- open (unresolved) fetch error, if any
-  first_seen_date DATE,               -- partition day of the message in the audit layer
-  fetched_at TIMESTAMP                -- last successful fetch from the API
-) COMMENT 'Mart: one row per Genie message (prompts and SQL)';
+  workspace_id STRING NOT NULL COMMENT 'Databricks workspace id',
+  message_id STRING NOT NULL COMMENT 'Genie message id, unique within the workspace',
+  workspace_name STRING COMMENT 'Workspace name from the audit layer',
+  space_id STRING COMMENT 'Genie space id (API, else audit log)',
+  space_title STRING COMMENT 'genie_space_details.title, NULL while the space was never fetched',
+  conversation_id STRING COMMENT 'Genie conversation id (API, else audit log)',
+  asked_at TIMESTAMP COMMENT 'The API created time, else the audit ask time, else the first audit event',
+  activity_date DATE COMMENT 'UTC day of asked_at: the day every daily mart counts the message on',
+  asker STRING COMMENT 'Lower-case e-mail of the asker: the API asker (SCIM) when fetched, else the audit log asker (never the ingestion principal)',
+  asker_source STRING COMMENT 'Where asker comes from: api or audit',
+  ask_channel STRING COMMENT 'UI or API for the matched audit ask event, NULL when none matched',
+  question STRING COMMENT 'The question the user asked (message content)',
+  status STRING NOT NULL COMMENT 'The API MessageStatus, or NOT_FETCHED while no details are held',
+  outcome STRING NOT NULL COMMENT 'completed, failed, cancelled, in_progress or not_fetched',
+  error_type STRING COMMENT 'Genie error type of a failed message',
+  error_message STRING COMMENT 'Genie error message of a failed message',
+  query_description STRING COMMENT 'Genie description of the SQL it wrote',
+  query_sql STRING COMMENT 'SQL Genie wrote',
+  statement_id STRING COMMENT 'Statement id of the SQL run, joins system.query.history',
+  query_row_count BIGINT COMMENT 'Rows in the query result, per the API',
+  text_answer STRING COMMENT 'Text answer of the message',
+  feedback_rating STRING COMMENT 'POSITIVE or NEGATIVE: the API rating, else the latest audit log rating, else NULL',
+  review_requested BOOLEAN NOT NULL COMMENT 'True when the asker asked for a review (audit comment action)',
+  sql_execution_status STRING COMMENT 'execution_status of statement_id in system.query.history (FINISHED, FAILED, CANCELED ...)',
+  sql_total_duration_ms BIGINT COMMENT 'total_duration_ms of the statement in system.query.history',
+  sql_execution_duration_ms BIGINT COMMENT 'execution_duration_ms of the statement in system.query.history',
+  sql_read_rows BIGINT COMMENT 'read_rows of the statement in system.query.history',
+  sql_read_bytes BIGINT COMMENT 'read_bytes of the statement in system.query.history',
+  sql_produced_rows BIGINT COMMENT 'produced_rows of the statement in system.query.history',
+  sql_error_message STRING COMMENT 'error_message of the statement in system.query.history',
+  sql_warehouse_id STRING COMMENT 'SQL warehouse that ran the statement (compute.warehouse_id)',
+  has_details BOOLEAN NOT NULL COMMENT 'True when message_details holds the message',
+  fetch_error_type STRING COMMENT 'error_type of the open (unresolved) fetch error, if any',
+  first_seen_date DATE COMMENT 'Partition day of the message in the audit layer',
+  fetched_at TIMESTAMP COMMENT 'Latest successful fetch from the API (UTC)'
+) USING DELTA
+CLUSTER BY (workspace_id, activity_date)
+COMMENT 'Mart: one row per Genie message (prompts and SQL)';

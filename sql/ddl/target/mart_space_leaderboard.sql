@@ -1,23 +1,26 @@
 -- Mart "space leaderboard": one row per (workspace_id, space_id): every space with a question or details.
+-- Clustered by its key (workspace_id, space_id): dashboards filter by workspace.
 CREATE TABLE IF NOT EXISTS main.genie_analytics.mart_space_leaderboard (
-  workspace_id STRING NOT NULL,
-  space_id STRING NOT NULL,
-  workspace_name STRING,
-  space_title STRING,
-  space_description STRING,
-  warehouse_id STRING,
-  questions BIGINT NOT NULL,
-  conversations BIGINT NOT NULL,
-  askers BIGINT NOT NULL,
-  completed BIGINT NOT NULL,
-  failed BIGINT NOT NULL,
-  cancelled BIGINT NOT NULL,
-  success_rate DOUBLE,                -- completed / (completed + failed + cancelled)
-  positive_feedback BIGINT NOT NULL,
-  negative_feedback BIGINT NOT NULL,
-  review_requests BIGINT NOT NULL,
-  active_days BIGINT NOT NULL,
-  first_asked_at TIMESTAMP,
-  last_asked_at TIMESTAMP,
-  questions_rank INT NOT NULL         -- 1 = most questions within the workspace
-) COMMENT 'Mart: Genie spaces ranked by use';
+  workspace_id STRING NOT NULL COMMENT 'Databricks workspace id',
+  space_id STRING NOT NULL COMMENT 'Genie space id',
+  workspace_name STRING COMMENT 'Workspace name',
+  space_title STRING COMMENT 'Space title, NULL while the space was never fetched',
+  space_description STRING COMMENT 'Space description',
+  warehouse_id STRING COMMENT 'SQL warehouse of the space',
+  questions BIGINT NOT NULL COMMENT 'Questions asked in the space',
+  conversations BIGINT NOT NULL COMMENT 'Distinct conversations',
+  askers BIGINT NOT NULL COMMENT 'Distinct askers',
+  completed BIGINT NOT NULL COMMENT 'Questions Genie answered',
+  failed BIGINT NOT NULL COMMENT 'Questions Genie failed to answer',
+  cancelled BIGINT NOT NULL COMMENT 'Questions cancelled',
+  success_rate DOUBLE COMMENT 'completed / (completed + failed + cancelled), NULL when none finished',
+  positive_feedback BIGINT NOT NULL COMMENT 'Questions rated POSITIVE',
+  negative_feedback BIGINT NOT NULL COMMENT 'Questions rated NEGATIVE',
+  review_requests BIGINT NOT NULL COMMENT 'Questions whose asker requested a review',
+  active_days BIGINT NOT NULL COMMENT 'Distinct days with a question',
+  first_asked_at TIMESTAMP COMMENT 'First question (UTC)',
+  last_asked_at TIMESTAMP COMMENT 'Latest question (UTC)',
+  questions_rank INT NOT NULL COMMENT 'Rank by questions within the workspace, 1 = most questions'
+) USING DELTA
+CLUSTER BY (workspace_id, space_id)
+COMMENT 'Mart: Genie spaces ranked by use';
