@@ -83,9 +83,10 @@ class AutoEnv:
         self.ran: list[dg.RunRequest] = []
 
     def tick(self) -> list[dg.RunRequest]:
-        ctx = dg.build_sensor_context(instance=self.instance, cursor=self.cursor, definitions=self.defs,
-                                      resources={"warehouse": WarehouseResource.from_settings(self.settings)})
-        data = self.sensor.evaluate_tick(ctx)
+        # The warehouse resource nests the Databricks client resource, so the context is opened as a context manager.
+        with dg.build_sensor_context(instance=self.instance, cursor=self.cursor, definitions=self.defs,
+                                     resources={"warehouse": WarehouseResource.from_settings(self.settings)}) as ctx:
+            data = self.sensor.evaluate_tick(ctx)
         self.cursor = data.cursor
         self.skip_message = data.skip_message
         return list(data.run_requests or [])
