@@ -66,3 +66,15 @@ class Warehouse(abc.ABC):
     @abc.abstractmethod
     def columns(self, table: str) -> list[str]:
         """Column names of a target table, in DDL order."""
+
+    STAGED_ROWS = "__staged_rows"
+
+    def merge_rows_text(self, table: str, rows: pa.Table, keys: Sequence[str]) -> str:
+        """The MERGE of ``merge_rows`` (rows staged as ``STAGED_ROWS``), after checking every column is given."""
+        from . import sql as sqlmod
+
+        columns = self.columns(table)
+        missing = sorted(set(columns) - set(rows.column_names))
+        if missing:
+            raise WarehouseError(f"rows for {table} lack column(s) {', '.join(missing)}")
+        return sqlmod.merge_text(table, columns, keys, sqlmod.select_staged(self.STAGED_ROWS, columns))

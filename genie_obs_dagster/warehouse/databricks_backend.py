@@ -204,14 +204,8 @@ class DatabricksWarehouse(Warehouse):
         return _counter(out, "num_affected_rows")
 
     def merge_rows(self, table: str, rows: pa.Table, keys: Sequence[str]) -> int:
-        columns = self.columns(table)
-        missing = sorted(set(columns) - set(rows.column_names))
-        if missing:
-            raise WarehouseError(f"rows for {table} lack column(s) {', '.join(missing)}")
-        staged = f"{sqlmod.STAGED_PREFIX}_rows"
-        text = sqlmod.merge_text(table, columns, keys, sqlmod.select_staged(staged, columns))
-        source = f"merge rows into {table}"
-        with self.stager.staged({staged: rows.select(columns)}, self.create_volume) as batch:
+        text, source = self.merge_rows_text(table, rows, keys), f"merge rows into {table}"
+        with self.stager.staged({self.STAGED_ROWS: rows.select(self.columns(table))}, self.create_volume) as batch:
             self._write(self.render(text, source, batch.relations), batch.params, source, table)
         return rows.num_rows
 

@@ -168,12 +168,7 @@ class DuckDBWarehouse(Warehouse):
         return int(row[0]) if row else 0
 
     def merge_rows(self, table: str, rows: pa.Table, keys: Sequence[str]) -> int:
-        columns = self.columns(table)
-        missing = sorted(set(columns) - set(rows.column_names))
-        if missing:
-            raise WarehouseError(f"rows for {table} lack column(s) {', '.join(missing)}")
-        staged = f"{sqlmod.STAGED_PREFIX}_rows"
-        text = sqlmod.merge_text(table, columns, keys, sqlmod.select_staged(staged, columns))
+        text, staged = self.merge_rows_text(table, rows, keys), self.STAGED_ROWS
         stmts = self._generated(text, f"merge rows into {table}")
         with self.connect() as conn:
             conn.register(staged, rows)
