@@ -17,6 +17,7 @@ from databricks.sdk.config import Config
 from genie_obs_dagster.sandbox.model import Scenario
 from genie_obs_dagster.sandbox.scenario import ScenarioParams, generate
 from genie_obs_dagster.sandbox.server import Principal, SimConfig, SimulatedDatabricks, WorkspaceFaults
+from genie_obs_dagster.sandbox.server.warehouse import EngineFactory
 
 SMALL = ScenarioParams(days=2, questions_per_day=5)
 NO_LIMITS = WorkspaceFaults(requests_per_second=None, questions_per_window=None)
@@ -69,10 +70,10 @@ def make_sim(scenario: Scenario, clock: MutableClock, asker: Principal) -> Itera
     """Start a simulator with test defaults (no limits, answers completed after 30 s of *clock* time)."""
     started: list[SimulatedDatabricks] = []
 
-    def make(**overrides: Any) -> SimulatedDatabricks:
+    def make(engine_factory: EngineFactory | None = None, **overrides: Any) -> SimulatedDatabricks:
         base = SimConfig(clock=clock, answer_delay_s=ANSWER_DELAY_S, audit_delay_s=AUDIT_DELAY_S, faults=NO_LIMITS,
                          answer_status=lambda content: "COMPLETED", principals=(asker,))
-        sim = SimulatedDatabricks(scenario, dataclasses.replace(base, **overrides))
+        sim = SimulatedDatabricks(scenario, dataclasses.replace(base, **overrides), sql_engine_factory=engine_factory)
         sim.start()
         started.append(sim)
         return sim

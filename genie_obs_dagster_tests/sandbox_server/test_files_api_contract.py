@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import io
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -12,31 +12,23 @@ from databricks.sdk import WorkspaceClient
 from databricks.sdk.errors import AlreadyExists, BadRequest, NotFound, PermissionDenied, ResourceConflict
 from databricks.sdk.service.sql import StatementState
 
-from genie_obs_dagster.sandbox.model import Scenario
-from genie_obs_dagster.sandbox.server import SimConfig, SimulatedDatabricks
+from genie_obs_dagster.sandbox.server import SimulatedDatabricks
 from genie_obs_dagster.sandbox.server.sql_types import SqlGrants, SqlWarehouseConfig
 
-from .conftest import NO_LIMITS, MutableClock, sdk_client
+from .conftest import sdk_client
 
 VOLUME = "/Volumes/main/genie_analytics/genie_obs_staging"
 SECURABLE = "main.genie_analytics.genie_obs_staging"
 
 
 @pytest.fixture
-def make_files_sim(scenario: Scenario, clock: MutableClock, tmp_path: Any) -> Iterator[Callable[..., SimulatedDatabricks]]:
-    started: list[SimulatedDatabricks] = []
-
+def make_files_sim(make_sim: Callable[..., SimulatedDatabricks], tmp_path: Any) -> Callable[..., SimulatedDatabricks]:
     def make(**sql: Any) -> SimulatedDatabricks:
-        config = SimConfig(clock=clock, faults=NO_LIMITS, sql=SqlWarehouseConfig(**sql), data_dir=tmp_path / "warehouse")
-        sim = SimulatedDatabricks(scenario, config)
-        sim.start()
+        sim = make_sim(sql=SqlWarehouseConfig(**sql), data_dir=tmp_path / "warehouse")
         sim.volumes.create_volume("main", "genie_analytics", "genie_obs_staging")
-        started.append(sim)
         return sim
 
-    yield make
-    for sim in started:
-        sim.stop()
+    return make
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ import dataclasses
 import io
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pyarrow as pa
@@ -31,10 +31,10 @@ from databricks.sdk.service.sql import (
 )
 
 from genie_obs_dagster.sandbox.model import Scenario
-from genie_obs_dagster.sandbox.server import Fault, SimConfig, SimulatedDatabricks, WorkspaceFaults
+from genie_obs_dagster.sandbox.server import Fault, SimulatedDatabricks, WorkspaceFaults
 from genie_obs_dagster.sandbox.server.sql_types import SANDBOX_WAREHOUSE_ID, SqlGrants, SqlWarehouseConfig
 
-from .conftest import ANSWER_DELAY_S, AUDIT_DELAY_S, NO_LIMITS, MutableClock, sdk_client
+from .conftest import NO_LIMITS, MutableClock, sdk_client
 from .sql_fake import FakeFactory, RecordingFactory
 
 WH = SANDBOX_WAREHOUSE_ID
@@ -53,21 +53,12 @@ def fake_engines() -> FakeFactory:
 
 
 @pytest.fixture
-def make_sql_sim(scenario: Scenario, clock: MutableClock, engines: RecordingFactory,
-                 fake_engines: FakeFactory) -> Iterator[Callable[..., SimulatedDatabricks]]:
-    started: list[SimulatedDatabricks] = []
-
+def make_sql_sim(make_sim: Callable[..., SimulatedDatabricks], engines: RecordingFactory,
+                 fake_engines: FakeFactory) -> Callable[..., SimulatedDatabricks]:
     def make(faults: WorkspaceFaults = NO_LIMITS, fake: bool = False, **sql: Any) -> SimulatedDatabricks:
-        config = SimConfig(clock=clock, answer_delay_s=ANSWER_DELAY_S, audit_delay_s=AUDIT_DELAY_S, faults=faults,
-                           sql=SqlWarehouseConfig(**sql))
-        sim = SimulatedDatabricks(scenario, config, sql_engine_factory=fake_engines if fake else engines)
-        sim.start()
-        started.append(sim)
-        return sim
+        return make_sim(engine_factory=fake_engines if fake else engines, faults=faults, sql=SqlWarehouseConfig(**sql))
 
-    yield make
-    for sim in started:
-        sim.stop()
+    return make
 
 
 @pytest.fixture

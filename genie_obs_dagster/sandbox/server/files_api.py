@@ -66,11 +66,16 @@ def _http_date(path: Path) -> str:
     return email.utils.formatdate(path.stat().st_mtime, usegmt=True)
 
 
-def _file(call: Call, privilege: str) -> tuple[str, Path]:
+def _existing(call: Call, privilege: str, kind: str) -> tuple[str, Path]:
+    """A file (``kind="file"``) or directory that must exist, with the privilege checked first."""
     volume_path, local = _resolve(call, privilege)
-    if not local.is_file():
-        raise _not_found(f"The file being accessed is not found: {volume_path}")
+    if not (local.is_file() if kind == "file" else local.is_dir()):
+        raise _not_found(f"The {kind} being accessed is not found: {volume_path}")
     return volume_path, local
+
+
+def _file(call: Call, privilege: str) -> tuple[str, Path]:
+    return _existing(call, privilege, "file")
 
 
 # -- files -------------------------------------------------------------------------------------------------
@@ -112,10 +117,7 @@ def delete_file(call: Call) -> Response:
 
 # -- directories ---------------------------------------------------------------------------------------------
 def _directory(call: Call, privilege: str) -> tuple[str, Path]:
-    volume_path, local = _resolve(call, privilege)
-    if not local.is_dir():
-        raise _not_found(f"The directory being accessed is not found: {volume_path}")
-    return volume_path, local
+    return _existing(call, privilege, "directory")
 
 
 def create_directory(call: Call) -> Response:

@@ -340,6 +340,7 @@ class SqlEngine:
         self._lock = threading.Lock()
         self._state = threading.Lock()
         self._running: str | None = None
+        self._system = False  # the statement running is Databricks' own (no grants checked)
         self._done = threading.Event()
         self._waiting: set[str] = set()
         self._cancelled: set[str] = set()
@@ -520,7 +521,7 @@ class SqlEngine:
         return self._name_parts([table.catalog, table.db, table.name], req)
 
     def _grant(self, privilege: str, securable: str, kind: str) -> None:
-        if not getattr(self, "_system", False) and not self.config.grants.allows(privilege, securable):
+        if not self._system and not self.config.grants.allows(privilege, securable):
             raise SqlFailure("INSUFFICIENT_PERMISSIONS", "42501", "Insufficient privileges: User does not have "
                              f"{privilege} on {kind} '{securable}'.")
 

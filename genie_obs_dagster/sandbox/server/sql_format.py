@@ -133,17 +133,12 @@ def _to_text(value: Any, arrow_type: pa.DataType) -> str | None:
         return "true" if value else "false"
     if isinstance(value, float):
         return _float(value)
-    if isinstance(value, dt.datetime):
-        return _timestamp(value)
-    if isinstance(value, (dt.date, dt.time)):
-        return value.isoformat()
-    if isinstance(value, decimal.Decimal):
-        return format(value, "f")
-    if isinstance(value, bytes):
-        return base64.b64encode(value).decode()
     if isinstance(value, (list, dict, tuple)):
         return json.dumps(_nested(value, arrow_type), separators=(",", ":"), default=_json_default)
-    return str(value)
+    try:
+        return _json_default(value)  # dates, timestamps, decimals, bytes, intervals: as inside nested values
+    except TypeError:
+        return str(value)
 
 
 def text_rows(table: pa.Table) -> list[list[str | None]]:
