@@ -318,6 +318,14 @@ class Settings(_Strict):
         return self.workspace(workspace_id).api or self.api
 
 
+# Databricks personal access tokens and OAuth secrets (dapi…, dose…, dkea…), and JWTs (access tokens).
+SECRET_LIKE_RE = re.compile(r"(dapi|dose|dkea)[0-9a-f]{16,}|eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}")
+
+
+def looks_like_secret(value: Any) -> bool:
+    return isinstance(value, str) and bool(SECRET_LIKE_RE.search(value))
+
+
 def _format_errors(err: ValidationError, source: str) -> str:
     lines = [f"invalid settings in {source}:"]
     for e in err.errors():
@@ -332,6 +340,9 @@ def _format_errors(err: ValidationError, source: str) -> str:
         secret = "credentials" in loc
         if secret and e["type"] not in ("missing", "extra_forbidden") and not isinstance(got, dict):
             msg = "expected a reference such as {env: VAR_NAME} or {secret_scope: NAME, key: KEY}, never a value"
+        if looks_like_secret(got):  # a token pasted into the wrong setting (a host, an id): never echo it either
+            msg = msg.replace(repr(got), "<a value that looks like a token, not shown>")
+            secret = True
         hidden = secret or e["type"] == "missing" or isinstance(got, dict) or repr(got) in msg
         shown = "" if hidden else f" (got {got!r})"
         lines.append(f"  - {loc}: {msg}{shown}")

@@ -250,3 +250,41 @@ def test_statements_are_split_outside_strings_and_comments() -> None:
 def test_added_columns_are_nullable_with_their_comment() -> None:
     ddl = column_ddl("message_details", "fetch_attempts")
     assert ddl.startswith("fetch_attempts INT") and "NOT NULL" not in ddl and "COMMENT" in ddl
+
+
+@pytest.mark.parametrize("rows", [2, 300], ids=["bound-values", "parquet-in-volume"])
+def test_hostile_values_arrive_unchanged(api_env_factory: Callable[..., ApiEnv], rows: int) -> None:
+    hostile = ["'); DROP TABLE main.genie_analytics.message_details; --", ":workspace_id", "a\nb\tc\\'\"`",
+               "SELECT * FROM read_files('/etc/passwd')", "héllo ✓ 𝄞", ""]
+    env = api_env_factory(backend="databricks")
+    wh = warehouse_of(env)
+    wh.ensure_schema()
+    now = dt.datetime(2026, 3, 2, 12, 0, tzinfo=dt.timezone.utc)
+    values = [hostile[i % len(hostile)] for i in range(rows)]
+    table = pa.table({
+        "workspace_id": [WORKSPACES[0]] * rows, "message_id": [f"m{i:04d}" for i in range(rows)],
+        "space_id": values, "conversation_id": values[::-1], "created_date": [None] * rows,
+        "created_timestamp": [None] * rows, "user_id": [-(2**63)] * rows, "status": values, "listed_at": [now] * rows,
+    }, schema=pa.schema([("workspace_id", pa.string()), ("message_id", pa.string()), ("space_id", pa.string()),
+                         ("conversation_id", pa.string()), ("created_date", pa.date32()),
+                         ("created_timestamp", pa.int64()), ("user_id", pa.int64()), ("status", pa.string()),
+                         ("listed_at", pa.timestamp("us", tz="UTC"))]))
+    wh.merge_rows("genie_api_messages", table, ["workspace_id", "message_id"])
+    got = env.rows("SELECT space_id, conversation_id, status, user_id FROM main.genie_analytics.genie_api_messages "
+                   "ORDER BY message_id")
+    assert got == [(v, w, v, -(2**63)) for v, w in zip(values, values[::-1], strict=True)]
+    assert not any(v in s.statement for s in env.sim.sql_statements() for v in hostile if v)
+    assert env.rows("SELECT COUNT(*) FROM main.genie_analytics.message_details") == [(0,)]
+
+
+def test_a_statement_past_its_time_limit_is_cancelled_with_a_clear_error(api_env_factory: Callable[..., ApiEnv]) -> None:
+    config = SimConfig(faults=NO_LIMIT, sql=SqlWarehouseConfig(latency_s=600.0))
+    env = api_env_factory(config=config, backend="databricks")
+    base = warehouse_of(env)
+    wh = DatabricksWarehouse(base.client, base.warehouse_id, base.names, base.volume, wait_timeout_s=0,
+                             statement_timeout_s=0.5)
+    with pytest.raises(WarehouseError, match=r"sql/databricks/target_columns.sql: statement .* still running after "
+                                             r"0.5s; cancelled"):
+        wh.query("databricks/target_columns", {"schema": "genie_analytics"})
+    (record,) = env.sim.sql_statements()
+    assert record.state == "CANCELED"

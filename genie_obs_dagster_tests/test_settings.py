@@ -146,3 +146,21 @@ def test_missing_and_malformed_files(tmp_path: Path) -> None:
 def test_repository_default_settings_file_is_valid() -> None:
     s = load_settings(Path(__file__).resolve().parents[1] / "genie_obs.yaml", environ={})
     assert s.warehouse.backend == "duckdb" and s.sandbox is not None and len(s.workspaces) >= 1
+
+
+def test_a_token_pasted_into_another_setting_is_not_echoed() -> None:
+    token = "dapi0123456789abcdef0123456789abcdef"
+    msg = error_of(with_(warehouse={"backend": "databricks", "databricks": {"host": token, "warehouse_id": token}}))
+    assert "warehouse.databricks.host" in msg and "warehouse.databricks.warehouse_id" in msg
+    assert token not in msg and "looks like a token" in msg
+
+
+def test_databricks_warehouse_settings_are_validated() -> None:
+    base = {"host": "https://adb-1.azuredatabricks.net", "warehouse_id": "0123456789abcdef"}
+    assert parse_settings(with_(warehouse={"backend": "databricks", "databricks": base}), environ={}).warehouse.databricks
+    bad = {"host": "http://example.com", "warehouse_id": "XYZ", "volume": "a b", "wait_timeout_s": 3}
+    msg = error_of(with_(warehouse={"backend": "databricks", "databricks": bad}))
+    for setting in ("host", "warehouse_id", "volume", "wait_timeout_s"):
+        assert f"warehouse.databricks.{setting}" in msg
+    assert "only https://" in msg and "16 lowercase hex" in msg and "0 or 5 to 50" in msg
+    assert "needs a 'databricks' section" in error_of(with_(warehouse={"backend": "databricks"}))

@@ -161,7 +161,12 @@ class StatementRunner:
                                          f"{self.settings.statement_timeout_s:g}s; cancelled")
                 time.sleep(delay)
                 delay = min(delay * 1.6, self.settings.poll_max_s)
-                resp = self.client.statement_execution.get_statement(statement_id)
+                try:
+                    resp = self.client.statement_execution.get_statement(statement_id)
+                except DatabricksError as exc:  # the SDK already retried 429/503 and broken connections
+                    self._cancel(statement_id)
+                    raise WarehouseError(f"{what}: lost statement {statement_id} while waiting for it: "
+                                         f"{type(exc).__name__}: {exc}") from None
         except BaseException as exc:
             # The Dagster run was terminated (or anything else broke the wait): stop the warehouse's work too.
             if not isinstance(exc, WarehouseError):
