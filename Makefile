@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed-stamp
 export DAGSTER_HOME := $(CURDIR)/.dagster_home
 export GENIE_OBS_CONFIG ?= $(CURDIR)/genie_obs.yaml
 
-.PHONY: install demo test dev sandbox initial-load bench lint browser clean
+.PHONY: install demo demo-databricks test dev sandbox initial-load bench lint browser clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,10 @@ $(DAGSTER_HOME)/dagster.yaml: deploy/dagster.yaml
 
 demo: $(STAMP) $(DAGSTER_HOME)/dagster.yaml
 	$(BIN)/genie-obs demo
+
+# The same demo with every asset going through the Databricks back end (the simulated workspace's SQL warehouse).
+demo-databricks: $(STAMP) $(DAGSTER_HOME)/dagster.yaml
+	$(BIN)/genie-obs demo --backend databricks
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
