@@ -2,17 +2,20 @@
 
 # No `from __future__ import annotations` here: Dagster inspects the asset function's type hints at runtime.
 
+import datetime as dt
 import time
-from collections import Counter
+from collections import Counter, defaultdict
+from collections.abc import Sequence
 
 import dagster as dg
 
 from ..concurrency import slot_guard
 from ..genie.fetch import FetchSummary
-from ..genie.ingest import ingest
-from ..partitions import slices
+from ..genie.ingest import SliceResult, ingest
+from ..partitions import partition_key, slices
 from ..resources import GenieResource, WarehouseResource
 from ..settings import Settings
+from ..warehouse import Warehouse
 from .common import BACKFILL, check, int_metadata, space_filter
 
 API_GROUP = "genie_api"
@@ -51,29 +54,20 @@ def build_message_assets(settings: Settings, partitions_def: dg.PartitionsDefini
             lambda ws: {"spaces": space_filter(settings, ws), "batch_size": settings.api_for(ws).batch_size},
             progress=context.log.info, guard=slot_guard(context),
         )
-        total, by_type = FetchSummary(), Counter()
+        total = FetchSummary()
         quality: Counter[str] = Counter()
-        stats = {"requests": 0, "throttled_429": 0, "retries": 0}
         for r in results:
-            for field in ("fetched", "final", "pending", "failed"):
-                setattr(total, field, getattr(total, field) + getattr(r.summary, field))
-            by_type.update(r.summary.failed_by_type)
+            for name in ("fetched", "final", "pending", "failed"):
+                setattr(total, name, getattr(total, name) + getattr(r.summary, name))
             quality.update(r.quality)
-            stats["requests"] += r.requests
-            stats["throttled_429"] += r.throttled
-            stats["retries"] += r.retries
+            add_partition_metadata(context, wh, r, space_filter(settings, r.slice.workspace_id))
+        add_workspace_api_metadata(context, results)
         elapsed = time.monotonic() - started
-        throughput = total.attempted / elapsed if elapsed else 0.0
+        # Only figures that do not add up go on every partition of the run; counts are per partition above.
+        rate = {"messages_per_second": dg.MetadataValue.float(round(total.attempted / elapsed if elapsed else 0.0, 2))}
         yield dg.MaterializeResult(
             asset_key="message_details",
-            metadata={
-                **int_metadata({"fetched": total.fetched, "final": total.final, "pending": total.pending,
-                                "failed": total.failed, "listed_messages": quality["listed"],
-                                "messages_with_details": quality["with_details"],
-                                "asker_overrides": quality["asker_overrides"]}),
-                **int_metadata(stats),
-                "messages_per_second": dg.MetadataValue.float(round(throughput, 2)),
-            },
+            metadata=rate,
             check_results=[
                 check("every_listed_message_accounted_for", quality["unaccounted"] == 0,
                       "listed messages with neither a record nor a fetch error", "message_details",
@@ -84,12 +78,75 @@ def build_message_assets(settings: Settings, partitions_def: dg.PartitionsDefini
         )
         yield dg.MaterializeResult(
             asset_key="message_fetch_errors",
-            metadata={**int_metadata({"failed_this_run": total.failed, "open_errors": quality["open_errors"]}),
-                      "failed_by_type": dg.MetadataValue.json(dict(by_type))},
+            metadata=rate,
             check_results=[
                 check("key_unique", quality["duplicate_errors"] == 0, "duplicate (workspace_id, message_id)",
                       "message_fetch_errors", duplicates=quality["duplicate_errors"]),
             ],
         )
+        fail_if_nothing_fetched(results)
 
     return [genie_message_fetch]
+
+
+def add_partition_metadata(context: dg.AssetExecutionContext, wh: Warehouse, r: SliceResult, spaces: str) -> None:
+    """Each (workspace, day) partition gets its own figures, so that sums over partitions in the UI add up."""
+    tables = {row["first_seen_date"]: row for row in wh.query(
+        "genie/messages_by_day", {**r.slice.params(), "space_ids": spaces}).to_pylist()}
+    day = r.slice.start_date
+    while day <= r.slice.end_date:
+        key = partition_key(r.slice.workspace_id, day)
+        done, held = r.by_day.get(day, Counter()), tables.get(day, {})
+        context.add_asset_metadata(int_metadata({
+            "fetched": done["fetched"], "failed": done["failed"],
+            **{k: held.get(k) or 0 for k in ("listed_messages", "messages_with_details", "final_messages")},
+        }), asset_key="message_details", partition_key=key)
+        context.add_asset_metadata({
+            **int_metadata({"failed_this_run": done["failed"], "open_errors": held.get("open_fetch_errors") or 0}),
+            "failed_by_type": dg.MetadataValue.json({k[5:]: v for k, v in done.items() if k.startswith("type:")}),
+        }, asset_key="message_fetch_errors", partition_key=key)
+        day += dt.timedelta(days=1)
+
+
+def add_workspace_api_metadata(context: dg.AssetExecutionContext, results: Sequence[SliceResult]) -> None:
+    """API calls are the workspace's, not a day's: counted once per workspace, on its latest partition of the run."""
+    calls: dict[str, Counter[str]] = defaultdict(Counter)
+    last: dict[str, dt.date] = {}
+    for r in results:
+        ws = r.slice.workspace_id
+        calls[ws].update({"api_requests": r.requests, "api_throttled_429": r.throttled, "api_retries": r.retries})
+        last[ws] = max(last.get(ws, r.slice.end_date), r.slice.end_date)
+    for ws, figures in calls.items():
+        context.add_asset_metadata(int_metadata({k: figures[k] for k in ("api_requests", "api_throttled_429", "api_retries")}),
+                                   asset_key="message_details", partition_key=partition_key(ws, last[ws]))
+
+
+def fail_if_nothing_fetched(results: Sequence[SliceResult]) -> None:
+    """A workspace whose every fetch failed makes the run fail, after its errors are recorded.
+
+    The usual cause is a wrong, missing or revoked credential, or a principal without access: the errors are
+    in message_fetch_errors (not permanent: retried on later runs) and a green run would hide them. A
+    workspace whose only failures are deleted messages (NOT_FOUND) is not a failure of the pipeline.
+    """
+    per_ws: dict[str, Counter[str]] = defaultdict(Counter)
+    first: dict[str, str] = {}
+    for r in results:
+        ws = r.slice.workspace_id
+        for counts in r.by_day.values():
+            per_ws[ws].update(counts)
+        if r.first_error is not None:
+            first.setdefault(ws, str(r.first_error))
+    broken = {ws: c for ws, c in per_ws.items()
+              if c["failed"] and not c["fetched"] and any(k.startswith("type:") and k != "type:NOT_FOUND" for k in c)}
+    if not broken:
+        return
+    lines = []
+    for ws, c in sorted(broken.items()):
+        types = ", ".join(f"{k[5:]} {v}" for k, v in sorted(c.items()) if k.startswith("type:"))
+        lines.append(f"workspace {ws}: none of {c['failed']} message(s) could be fetched ({types}); first error: {first.get(ws, '?')}")
+    raise dg.Failure(
+        description="Nothing could be fetched from the Genie API of " + "; ".join(lines) + ". The failures are recorded "
+        "in message_fetch_errors and are retried on later runs; check the workspace's credentials (settings "
+        "`credentials` / `workspaces[].credentials`) and that the service principal can read its Genie spaces.",
+        metadata={"workspaces": dg.MetadataValue.json(sorted(broken))},
+    )

@@ -3,17 +3,18 @@
 # No `from __future__ import annotations` here: Dagster inspects the asset function's type hints at runtime.
 
 import datetime as dt
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
 import dagster as dg
 
 from ..concurrency import slot_guard
 from ..genie.discovery import discover
-from ..genie.errors import GenieApiError
+from ..genie.errors import NOT_FOUND, GenieApiError
 from ..genie.spaces import space_tables
 from ..resources import GenieResource, WarehouseResource
 from ..settings import Settings
-from .common import space_filter
+from .common import int_metadata, space_filter
 from .messages import API_GROUP
 
 
@@ -43,7 +44,8 @@ def build_space_assets(settings: Settings, workspace_partitions: dg.PartitionsDe
     def genie_space_details(context: dg.AssetExecutionContext, warehouse: WarehouseResource, genie: GenieResource):
         wh = warehouse.get(context)
         wh.ensure_schema()
-        fetched_total, failed_total, new_versions, missing = 0, 0, 0, 0
+        missing = 0
+        unreadable: list[str] = []
         guard = slot_guard(context)
         for ws in context.partition_keys:
             spaces = [r["space_id"] for r in wh.query("genie/spaces_to_fetch", {
@@ -71,15 +73,24 @@ def build_space_assets(settings: Settings, workspace_partitions: dg.PartitionsDe
             after = wh.query("genie/space_history_count", {"workspace_id": ws}).to_pylist()[0]["versions"]
             accounted = wh.query("genie/spaces_accounted", {"workspace_id": ws, "space_ids": space_filter(settings, ws)})
             missing += int(accounted.to_pylist()[0]["unaccounted"])
-            fetched_total, failed_total, new_versions = fetched_total + len(ok), failed_total + len(bad), new_versions + after - before
+            failed_types = Counter(e.error_type for _, e in bad)
             context.log.info(f"workspace {ws}: {len(ok)} spaces fetched, {len(bad)} failed "
-                             f"({', '.join(sorted({e.error_type for _, e in bad})) or 'none'}), {after - before} new configuration(s)")
-        return dg.MaterializeResult(
-            metadata={"spaces_fetched": fetched_total, "spaces_failed": failed_total,
-                      "new_configuration_versions": new_versions},
+                             f"({', '.join(sorted(failed_types)) or 'none'}), {after - before} new configuration(s)")
+            # Each workspace partition shows its own figures (a range run covers several workspaces).
+            context.add_asset_metadata(int_metadata({"spaces_fetched": len(ok), "spaces_failed": len(bad),
+                                                     "new_configuration_versions": after - before}), partition_key=ws)
+            if bad and not ok and set(failed_types) != {NOT_FOUND}:
+                unreadable.append(f"workspace {ws}: none of {len(bad)} space(s) could be fetched "
+                                  f"({', '.join(f'{t} {n}' for t, n in sorted(failed_types.items()))}); "
+                                  f"first error: {bad[0][1]}")
+        yield dg.MaterializeResult(
             check_results=[dg.AssetCheckResult(check_name="every_space_accounted_for", passed=missing == 0,
                                                metadata={"unaccounted": missing})],
         )
+        if unreadable:
+            raise dg.Failure(description="; ".join(unreadable) + ". The failures are recorded in "
+                             "genie_space_fetch_errors and retried on the next refresh; check the workspace's credentials "
+                             "and that the service principal can read its Genie spaces.")
 
     return [genie_space_details]
 

@@ -4,17 +4,19 @@ its own request budget; the slices of one workspace run one after the other."""
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from ..partitions import Slice
 from ..warehouse import Warehouse
 from .client import GenieClient
+from .errors import GenieApiError
 from .fetch import FetchSummary, fetch_messages
 from .rows import FetchOutcome, MessageRef, to_tables
 
@@ -23,12 +25,17 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class SliceResult:
+    """What one slice's fetch did: totals, per first-seen day (what each partition shows), the slice's
+    quality figures, and the API calls it cost (the workspace's client, counted once per slice)."""
+
     slice: Slice
     summary: FetchSummary
     quality: dict[str, int]
     requests: int
     throttled: int
     retries: int
+    by_day: dict[dt.date, Counter[str]] = field(default_factory=dict)
+    first_error: GenieApiError | None = None
 
 
 def write_outcomes(wh: Warehouse, outcomes: list[FetchOutcome]) -> None:
@@ -56,20 +63,31 @@ def pending_refs(wh: Warehouse, sl: Slice, spaces: str) -> tuple[int, Iterator[M
 def ingest_slice(wh: Warehouse, client: GenieClient, sl: Slice, spaces: str, batch_size: int,
                  write: Callable[[Warehouse, list[FetchOutcome]], None] | None = None,
                  progress: Callable[[str], None] = log.info) -> SliceResult:
-    wh.execute("genie/sync_message_dates", sl.params())
+    wh.execute("genie/sync_from_audit", sl.params())
     n, refs = pending_refs(wh, sl, spaces)
     progress(f"workspace {sl}: {n} messages without a final record")
     before = client.stats.as_dict()
     writer = write or write_outcomes
-    summary = fetch_messages(client, refs, lambda batch: writer(wh, batch), batch_size=batch_size,
-                             progress=progress, total=n)
+    by_day: dict[dt.date, Counter[str]] = defaultdict(Counter)
+    first_error: list[GenieApiError] = []
+
+    def on_batch(batch: list[FetchOutcome]) -> None:
+        writer(wh, batch)
+        for o in batch:  # counted once written: what the tables hold
+            by_day[o.ref.first_seen_date]["failed" if o.error else "fetched"] += 1
+            if o.error:
+                by_day[o.ref.first_seen_date][f"type:{o.error.error_type}"] += 1
+            if o.error and not first_error:
+                first_error.append(o.error)
+
+    summary = fetch_messages(client, refs, on_batch, batch_size=batch_size, progress=progress, total=n)
     after = client.stats.as_dict()
     q = wh.query("genie/messages_slice_quality", {**sl.params(), "space_ids": spaces}).to_pylist()[0]
     progress(f"workspace {sl}: {summary.fetched} fetched ({summary.final} final, {summary.pending} pending), "
              f"{summary.failed} failed in {summary.seconds:.1f}s")
     return SliceResult(sl, summary, {k: int(v or 0) for k, v in q.items()},
                        after["requests"] - before["requests"], after["throttled_429"] - before["throttled_429"],
-                       after["retries"] - before["retries"])
+                       after["retries"] - before["retries"], dict(by_day), first_error[0] if first_error else None)
 
 
 def ingest(wh: Warehouse, slices: Sequence[Slice], client_for: Callable[[str], GenieClient],

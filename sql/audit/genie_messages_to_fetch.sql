@@ -9,6 +9,19 @@ WITH touched AS (
     AND event_date BETWEEN :start_date AND :end_date
     AND message_id IS NOT NULL AND space_id IS NOT NULL AND conversation_id IS NOT NULL
     AND status_code = 200 AND NOT is_ingestion_principal
+  UNION
+  -- An ask in the range can name the asker of a message first seen up to 7 days later (ask events carry no
+  -- message id, see asks below), so a late ask row recomputes those messages too.
+  SELECT s.message_id
+  FROM main.genie_analytics.genie_messages_to_fetch AS s
+  JOIN main.genie_analytics.genie_audit_events AS a
+    ON a.workspace_id = s.workspace_id AND a.space_id = s.space_id
+    AND (a.conversation_id = s.conversation_id OR a.conversation_id IS NULL)
+  WHERE s.workspace_id = :workspace_id
+    AND s.first_seen_date BETWEEN :start_date AND date_add(:end_date, 7)
+    AND a.event_date BETWEEN :start_date AND :end_date
+    AND a.action_kind = 'ask' AND a.status_code = 200 AND NOT a.is_ingestion_principal
+    AND a.event_time <= s.first_event_time
 ),
 person_events AS (
   SELECT e.*
