@@ -6,6 +6,12 @@ whose counts differ needs a run, whatever the reason: rows delivered since the l
 day arriving late, a day the scheduler never ran. Nobody edits a lookback and a failed run is not
 forgotten, because the difference is still there on the next tick.
 
+The days before that window (from the history start) are checked too, by one grouped statement at most
+once per clock hour (``GAP_CHECK_EVERY_S``): a day whose source holds more aibiGenie rows than bronze is a
+gap (the scheduler was down longer than the window, a workspace was added without its initial load, rows
+arrived after their day left the window) and is requested like a day of the window. Bronze holding more
+rows than the source (retention expired there) is not a gap.
+
 Messages are a second source of work: a message that is not final yet, or whose fetch failed with a
 retryable error, or that was listed but never fetched, is fetched again by a fetch-only run, with a
 wait that doubles per attempt (``retry_after_s`` up to ``max_retry_interval_s``).
@@ -16,6 +22,11 @@ remembers, per difference still open, what the sensor asked for and how often: a
 is asked for at most ``max_attempts`` times, so a run that keeps failing on the same data waits for the
 nightly reconciliation or an operator instead of looping. Run keys make every request idempotent; a
 lost cursor costs at most one more run per open difference.
+
+A workspace's days that need work become runs over contiguous blocks of days: two days needing work share
+a run when at most ``MAX_IDLE_DAYS_IN_RUN`` days needing nothing lie between them, so a gap 80 days back
+and today make two short runs, not one 80-day run. The runs of one workspace queue one after the other
+(the run queue's per-workspace limit) and the sensor leaves the workspace alone until all have ended.
 
 Everything here is plain Python over rows, so the tests drive it directly; ``sensors.py`` and
 ``schedules.py`` are the thin Dagster wiring.
@@ -53,6 +64,15 @@ FRESHNESS_GROUPS = ("genie_audit", "genie_api")
 # still stays under 26 hours. Breaching it means the sensor and the schedules both stopped working.
 FRESHNESS = dg.FreshnessPolicy.time_window(fail_window=dt.timedelta(hours=26))
 CURSOR_VERSION = 1
+# The gap check (sql/automation/audit_gaps.sql, the days before the watch window) runs on the first tick of
+# each period of this many seconds (clock-aligned: at most once per UTC hour), not on every tick: it scans
+# the whole history of the source's aibiGenie rows. Gaps are old days, so an hour's delay costs nothing.
+GAP_CHECK_EVERY_S = 3600
+# Days needing work that are at most this many days needing nothing apart share one run (reprocessing a
+# few idle days in a range run costs less than another run); further apart, they get runs of their own.
+MAX_IDLE_DAYS_IN_RUN = 6
+# At most this many runs per workspace and tick: beyond it the closest blocks of days are merged.
+MAX_RUNS_PER_WORKSPACE = 4
 
 
 # -- observations ---------------------------------------------------------------------------------------
@@ -104,9 +124,17 @@ class FetchGroup:
 
 @dataclass(frozen=True)
 class Observation:
+    """One tick's view. ``gaps``: days before the window whose source has more rows than bronze, found by
+    ``audit_gaps.sql`` over ``gap_range`` (history start .. window start - 1; None when the window starts at
+    the history start) when ``gaps_checked``; ``unloaded``: workspaces with no bronze row in that range."""
+
     window: tuple[dt.date, dt.date]
     audit: tuple[AuditPartition, ...]
     fetch: tuple[FetchGroup, ...]
+    gaps: tuple[AuditPartition, ...] = ()
+    gap_range: tuple[dt.date, dt.date] | None = None
+    gaps_checked: bool = False
+    unloaded: frozenset[str] = frozenset()
 
 
 def _utc(t: dt.datetime | None) -> dt.datetime | None:
@@ -121,6 +149,12 @@ def watch_window(settings: Settings, today: dt.date) -> tuple[dt.date, dt.date]:
     return start, today
 
 
+def gap_range(settings: Settings, window: tuple[dt.date, dt.date]) -> tuple[dt.date, dt.date] | None:
+    """The days before the watch window, from the history start (None: the window starts there)."""
+    first = settings.history.first_day(window[1])
+    return (first, window[0] - dt.timedelta(days=1)) if first < window[0] else None
+
+
 def space_params(settings: Settings) -> dict[str, str]:
     """Allow lists as two flat parameters (values are validated ids: digits, and 32 hex characters)."""
     open_ws = [w.id for w in settings.workspaces if not w.space_ids]
@@ -128,37 +162,54 @@ def space_params(settings: Settings) -> dict[str, str]:
     return {"all_space_workspaces": ",".join(open_ws), "allowed_spaces": ",".join(pairs)}
 
 
-def observe(wh: Warehouse, settings: Settings, window: tuple[dt.date, dt.date]) -> Observation:
-    """Two aggregate queries over the window (one connection on the embedded back end)."""
+def observe(wh: Warehouse, settings: Settings, window: tuple[dt.date, dt.date],
+            check_gaps: bool = False) -> Observation:
+    """Two aggregate queries over the window, plus (``check_gaps``) one over the days before it (one
+    connection on the embedded back end)."""
     start, end = window
+    before = gap_range(settings, window)
+    audit_params = {"workspace_ids": ",".join(settings.workspace_ids),
+                    "ingestion_principal": settings.ingestion_principal.identity, **space_params(settings)}
+    gaps: list[dict] = []
     connect = getattr(wh, "connect", None)  # the embedded back end: one connection (one open) for the tick
     with connect() if connect is not None else contextlib.nullcontext():
         wh.ensure_schema()
-        audit = wh.query("automation/audit_partition_state", {
-            "workspace_ids": ",".join(settings.workspace_ids), "start_date": start, "end_date": end,
-            "ingestion_principal": settings.ingestion_principal.identity, **space_params(settings),
-        }).to_pylist()
+        audit = wh.query("automation/audit_partition_state",
+                         {**audit_params, "start_date": start, "end_date": end}).to_pylist()
         fetch = wh.query("automation/messages_due_for_fetch",
                          {"start_date": start, "end_date": end, **space_params(settings)}).to_pylist()
+        if check_gaps and before is not None:
+            gaps = wh.query("automation/audit_gaps",
+                            {**audit_params, "start_date": before[0], "end_date": before[1]}).to_pylist()
     return Observation(
         window,
-        tuple(AuditPartition(r["workspace_id"], r["event_date"], int(r["source_rows"]), r["source_last_event"],
-                             int(r["bronze_rows"]), r["bronze_last_event"]) for r in audit),
+        tuple(_partition(r) for r in audit),
         tuple(FetchGroup(r["workspace_id"], r["first_seen_date"], r["state"], int(r["attempts"]), int(r["messages"]),
                          r["last_attempt_at"]) for r in fetch),
+        gaps=tuple(_partition(r) for r in gaps),
+        gap_range=before,
+        gaps_checked=check_gaps and before is not None,
+        unloaded=frozenset(r["workspace_id"] for r in gaps if int(r["workspace_bronze_days"]) == 0),
     )
+
+
+def _partition(r: Mapping) -> AuditPartition:
+    return AuditPartition(r["workspace_id"], r["event_date"], int(r["source_rows"]), r["source_last_event"],
+                          int(r["bronze_rows"]), r["bronze_last_event"])
 
 
 # -- cursor ---------------------------------------------------------------------------------------------
 @dataclass
 class SensorCursor:
-    """``audit``: workspace -> day -> [signature, times requested]; ``fetch``: workspace -> [signature, times].
+    """``audit``: workspace -> day -> [signature, times requested]; ``fetch``: workspace -> [signature, times];
+    ``gaps_at``: when the days before the window were last checked for gaps (ISO time, UTC).
 
     Only differences still open are kept, so the JSON stays small (empty when everything is current).
     """
 
     audit: dict[str, dict[str, list]] = field(default_factory=dict)
     fetch: dict[str, list] = field(default_factory=dict)
+    gaps_at: str | None = None
 
     @classmethod
     def load(cls, text: str | None) -> SensorCursor:
@@ -170,11 +221,20 @@ class SensorCursor:
             return cls()  # an unreadable cursor only costs a repeated request (run keys dedupe the rest)
         if not isinstance(raw, dict) or raw.get("v") != CURSOR_VERSION:
             return cls()
-        return cls(dict(raw.get("audit") or {}), dict(raw.get("fetch") or {}))
+        gaps_at = raw.get("gaps_at")
+        return cls(dict(raw.get("audit") or {}), dict(raw.get("fetch") or {}),
+                   gaps_at if isinstance(gaps_at, str) else None)
 
     def dump(self) -> str:
-        return json.dumps({"v": CURSOR_VERSION, "audit": self.audit, "fetch": self.fetch},
-                          sort_keys=True, separators=(",", ":"))
+        out: dict = {"v": CURSOR_VERSION, "audit": self.audit, "fetch": self.fetch}
+        if self.gaps_at:
+            out["gaps_at"] = self.gaps_at
+        return json.dumps(out, sort_keys=True, separators=(",", ":"))
+
+    def gap_check_due(self, now: dt.datetime, every_s: int = GAP_CHECK_EVERY_S) -> bool:
+        """True on the first tick of each ``every_s`` period (clock-aligned), and when never checked."""
+        last = _parse_time(self.gaps_at)
+        return last is None or int(now.timestamp()) // every_s != int(last.timestamp()) // every_s
 
 
 # -- planning -------------------------------------------------------------------------------------------
@@ -186,18 +246,23 @@ class PlannedRun:
     start: dt.date
     end: dt.date
     fetch_only: bool
-    audit_days: tuple[dt.date, ...]
+    audit_days: tuple[dt.date, ...]  # days of the watch window whose audit rows differ from bronze
     fetch_days: tuple[dt.date, ...]
     run_key: str
+    gap_days: tuple[dt.date, ...] = ()  # days before the watch window with audit rows missing from bronze
 
     @property
     def trigger(self) -> str:
-        return "fetch-retry" if self.fetch_only else "audit"
+        if self.fetch_only:
+            return "fetch-retry"
+        return "audit" if self.audit_days else "audit-gap"
 
     def describe(self) -> str:
         parts = []
         if self.audit_days:
             parts.append("audit rows changed on " + ", ".join(d.isoformat() for d in self.audit_days))
+        if self.gap_days:
+            parts.append(f"audit rows missing from bronze on {day_ranges(self.gap_days)} (before the watch window)")
         if self.fetch_days:
             parts.append("messages to fetch again from " + ", ".join(d.isoformat() for d in self.fetch_days))
         return f"workspace {self.workspace_id} {self.start}..{self.end}: " + "; ".join(parts)
@@ -214,6 +279,9 @@ class PlannedRun:
                              asset_selection=list(FETCH_ASSETS) if self.fetch_only else None)
 
 
+GAP_REQUESTED, GAP_WAITING, GAP_GAVE_UP = "requested", "waiting", "gave up"
+
+
 @dataclass
 class Plan:
     runs: list[PlannedRun]
@@ -222,9 +290,52 @@ class Plan:
     waiting_for_runs: list[str] = field(default_factory=list)
     gave_up: list[str] = field(default_factory=list)
     next_retry_at: dt.datetime | None = None
+    # Days before the watch window with audit rows missing from bronze: workspace -> outcome -> days.
+    gaps: dict[str, dict[str, list[dt.date]]] = field(default_factory=dict)
+    gap_range: tuple[dt.date, dt.date] | None = None
+    gaps_checked: bool = False
+    unloaded: frozenset[str] = frozenset()
+
+    @property
+    def gap_days(self) -> int:
+        return sum(len(days) for by in self.gaps.values() for days in by.values())
+
+    def gap_summary(self) -> str | None:
+        """What the tick knows of the days before the watch window (None: the window starts at the history)."""
+        if self.gaps:
+            parts = []
+            for ws, by in sorted(self.gaps.items()):
+                for outcome, days in by.items():
+                    text = f"workspace {ws} {day_ranges(days)}"
+                    if outcome == GAP_REQUESTED and ws in self.unloaded:
+                        text += (" (its history was never loaded: no day before the watch window is in bronze; "
+                                 "requested its history)")
+                    elif outcome == GAP_REQUESTED:
+                        text += " (requested)"
+                    elif outcome == GAP_WAITING:
+                        text += " (waiting for its runs in progress; asked again at the next check)"
+                    else:
+                        text += " (not requested: asked max_attempts times)"
+                    parts.append(text)
+            return (f"found {self.gap_days} day(s) before the watch window with audit rows missing from bronze: "
+                    + "; ".join(parts))
+        if self.gap_range is None:
+            return None
+        span = f"{self.gap_range[0]}..{self.gap_range[1]}"
+        if self.gaps_checked:
+            return f"no audit rows missing from bronze in {span} (before the watch window, checked now)"
+        last = _parse_time(self.cursor.gaps_at)
+        when = f"at {last:%Y-%m-%d %H:%M} UTC" if last else "not yet"
+        return (f"{span} (before the watch window) last checked for missing audit rows {when}; checked every "
+                f"{GAP_CHECK_EVERY_S // 60} min")
 
     def summary(self, window: tuple[dt.date, dt.date]) -> str:
         lines = [f"{self.in_sync} partition(s) of {window[0]}..{window[1]} match the source"]
+        gaps = self.gap_summary()
+        if gaps:
+            lines.append(gaps)
+        if self.runs:
+            lines.append(f"requested {len(self.runs)} run(s): " + " | ".join(r.describe() for r in self.runs))
         if self.waiting_for_runs:
             lines.append("waiting for runs in progress: workspace " + ", ".join(sorted(self.waiting_for_runs)))
         if self.next_retry_at:
@@ -234,19 +345,59 @@ class Plan:
                          "retry): " + "; ".join(self.gave_up))
         return "; ".join(lines)
 
+    def _gap(self, workspace_id: str, outcome: str, day: dt.date) -> None:
+        self.gaps.setdefault(workspace_id, {}).setdefault(outcome, []).append(day)
+
 
 def _next_count(prev: Sequence | None, signature: str) -> int:
     return int(prev[1]) + 1 if prev and prev[0] == signature else 1
 
 
+def _parse_time(text: str | None) -> dt.datetime | None:
+    try:
+        return _utc(dt.datetime.fromisoformat(text)) if text else None
+    except ValueError:
+        return None
+
+
+def day_ranges(days: Iterable[dt.date]) -> str:
+    """Days as ranges of consecutive days: ``2026-01-03..2026-01-14, 2026-01-20``."""
+    out: list[list[dt.date]] = []
+    for d in sorted(set(days)):
+        if out and (d - out[-1][-1]).days == 1:
+            out[-1].append(d)
+        else:
+            out.append([d])
+    return ", ".join(str(b[0]) if len(b) == 1 else f"{b[0]}..{b[-1]}" for b in out)
+
+
+def blocks_of_days(days: Iterable[dt.date], max_idle: int = MAX_IDLE_DAYS_IN_RUN,
+                   max_blocks: int = MAX_RUNS_PER_WORKSPACE) -> list[list[dt.date]]:
+    """Days needing work as runs: consecutive ones share a run when at most ``max_idle`` days needing nothing
+    lie between them; beyond ``max_blocks`` blocks the two closest are merged until it fits."""
+    blocks: list[list[dt.date]] = []
+    for d in sorted(set(days)):
+        if blocks and (d - blocks[-1][-1]).days - 1 <= max_idle:
+            blocks[-1].append(d)
+        else:
+            blocks.append([d])
+    while len(blocks) > max_blocks:
+        i = min(range(len(blocks) - 1), key=lambda i: (blocks[i + 1][0] - blocks[i][-1], i))
+        blocks[i : i + 2] = [blocks[i] + blocks[i + 1]]
+    return blocks
+
+
 def plan_runs(obs: Observation, cursor: SensorCursor, in_flight: set[str], now: dt.datetime,
               auto: AutomationSettings) -> Plan:
-    """Decide the runs of one tick: at most one per workspace, covering every day that needs work."""
-    out = Plan([], SensorCursor())
+    """Decide the runs of one tick: per workspace, one run per block of days that need work (see
+    ``blocks_of_days``), covering every day of the window and every gap before it that needs work."""
+    out = Plan([], SensorCursor(), gap_range=obs.gap_range, gaps_checked=obs.gaps_checked, unloaded=obs.unloaded)
     audit_days: dict[str, dict[dt.date, list]] = defaultdict(dict)
-    for p in obs.audit:
+    gave_up_days: dict[str, list[dt.date]] = defaultdict(list)
+    for p in (*obs.audit, *obs.gaps):
+        gap = p.day < obs.window[0]
         if p.in_sync:
-            out.in_sync += 1
+            out.in_sync += 0 if gap else 1
             continue
         day_key = p.day.isoformat()
         prev = cursor.audit.get(p.workspace_id, {}).get(day_key)
@@ -254,15 +405,34 @@ def plan_runs(obs: Observation, cursor: SensorCursor, in_flight: set[str], now: 
             if prev:
                 out.cursor.audit.setdefault(p.workspace_id, {})[day_key] = prev
             _add(out.waiting_for_runs, p.workspace_id)
+            if gap:
+                out._gap(p.workspace_id, GAP_WAITING, p.day)
             continue
         count = _next_count(prev, p.signature)
         if count > auto.max_attempts:
             out.cursor.audit.setdefault(p.workspace_id, {})[day_key] = list(prev or [])
-            out.gave_up.append(f"workspace {p.workspace_id} {p.day} (audit)")
+            gave_up_days[p.workspace_id].append(p.day)
+            if gap:
+                out._gap(p.workspace_id, GAP_GAVE_UP, p.day)
             continue
         entry = [p.signature, count]
         out.cursor.audit.setdefault(p.workspace_id, {})[day_key] = entry
         audit_days[p.workspace_id][p.day] = entry
+        if gap:
+            out._gap(p.workspace_id, GAP_REQUESTED, p.day)
+    for ws, days in sorted(gave_up_days.items()):
+        out.gave_up.append(f"workspace {ws} {day_ranges(days)} (audit)")
+
+    if obs.gaps_checked:
+        out.cursor.gaps_at = _utc(now).isoformat()  # type: ignore[union-attr]
+    else:  # not checked this tick: what the last check found before the window stays open
+        out.cursor.gaps_at = cursor.gaps_at
+        for ws, days in cursor.audit.items():
+            for day_key, entry in days.items():
+                with contextlib.suppress(ValueError):
+                    day = dt.date.fromisoformat(day_key)
+                    if obs.gap_range and obs.gap_range[0] <= day <= obs.gap_range[1]:
+                        out.cursor.audit.setdefault(ws, {})[day_key] = entry
 
     fetch_days: dict[str, set[dt.date]] = defaultdict(set)
     fetch_sigs: dict[str, list] = {}
@@ -292,16 +462,21 @@ def plan_runs(obs: Observation, cursor: SensorCursor, in_flight: set[str], now: 
         fetch_days[ws] = {g.day for g in due}
 
     for ws in sorted(set(audit_days) | set(fetch_days)):
-        days = set(audit_days.get(ws, {})) | fetch_days.get(ws, set())
-        start, end = min(days), max(days)
-        fingerprint = json.dumps({"a": {d.isoformat(): v for d, v in sorted(audit_days.get(ws, {}).items())},
-                                  "f": fetch_sigs.get(ws)}, sort_keys=True)
-        digest = hashlib.sha256(fingerprint.encode()).hexdigest()[:16]
-        out.runs.append(PlannedRun(
-            ws, start, end, fetch_only=ws not in audit_days,
-            audit_days=tuple(sorted(audit_days.get(ws, {}))), fetch_days=tuple(sorted(fetch_days.get(ws, set()))),
-            run_key=f"{ws}:{start}:{end}:{digest}",
-        ))
+        changed, fetch = audit_days.get(ws, {}), fetch_days.get(ws, set())
+        # Newest block first: the run queue starts a workspace's runs in order, so recent days are fresh soonest.
+        for block in reversed(blocks_of_days(set(changed) | fetch)):
+            start, end = block[0], block[-1]
+            block_audit = {d: v for d, v in sorted(changed.items()) if start <= d <= end}
+            block_fetch = sorted(d for d in fetch if start <= d <= end)
+            fingerprint = json.dumps({"a": {d.isoformat(): v for d, v in block_audit.items()},
+                                      "f": fetch_sigs.get(ws) if block_fetch else None}, sort_keys=True)
+            digest = hashlib.sha256(fingerprint.encode()).hexdigest()[:16]
+            out.runs.append(PlannedRun(
+                ws, start, end, fetch_only=not block_audit,
+                audit_days=tuple(d for d in block_audit if d >= obs.window[0]), fetch_days=tuple(block_fetch),
+                run_key=f"{ws}:{start}:{end}:{digest}",
+                gap_days=tuple(d for d in block_audit if d < obs.window[0]),
+            ))
     return out
 
 

@@ -195,16 +195,19 @@ def serve_sandbox(settings: Settings, deliver_every: float, env_file: str | None
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     box = start_sandbox(settings, export_credentials=False)
     box.deliver_every(deliver_every)
-    for wid, url in box.sim.urls.items():
-        print(f"simulated workspace {wid}: {url}")
-    # Sandbox credentials, not a real secret: printed so that clients can be pointed at the sandbox.
-    print(f"OAuth M2M client_id={box.sim.client_id} client_secret={box.sim.client_secret}")
-    if env_file:
-        creds = settings.credentials
-        Path(env_file).write_text(f"{creds.client_id.env}={box.sim.client_id}\n{creds.client_secret.env}={box.sim.client_secret}\n")
-        print(f"wrote the sandbox credentials to {env_file}")
-    print(f"audit rows delivered to {settings.warehouse.duckdb.path}: {box.loaded_rows}; Ctrl-C to stop", flush=True)
-    serve_until_stopped(box.stop)
+
+    def announce() -> None:  # inside the serving loop's guard: a Ctrl-C right after it stops cleanly
+        for wid, url in box.sim.urls.items():
+            print(f"simulated workspace {wid}: {url}")
+        # Sandbox credentials, not a real secret: printed so that clients can be pointed at the sandbox.
+        print(f"OAuth M2M client_id={box.sim.client_id} client_secret={box.sim.client_secret}")
+        if env_file:
+            creds = settings.credentials
+            Path(env_file).write_text(f"{creds.client_id.env}={box.sim.client_id}\n{creds.client_secret.env}={box.sim.client_secret}\n")
+            print(f"wrote the sandbox credentials to {env_file}")
+        print(f"audit rows delivered to {settings.warehouse.duckdb.path}: {box.loaded_rows}; Ctrl-C to stop", flush=True)
+
+    serve_until_stopped(box.stop, announce)
     return 0
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 import dagster as dg
@@ -43,6 +43,9 @@ class Slice:
     @property
     def days(self) -> int:
         return (self.end_date - self.start_date).days + 1
+
+    def each_day(self) -> Iterator[dt.date]:
+        return (self.start_date + dt.timedelta(days=i) for i in range(self.days))
 
     def params(self) -> dict[str, object]:
         return {"workspace_id": self.workspace_id, "start_date": self.start_date, "end_date": self.end_date}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import threading
 from collections.abc import Iterator
 from typing import Any, Optional
@@ -12,6 +13,7 @@ from dagster_databricks import DatabricksClientResource
 from dagster_databricks.resources import OauthCredentials
 from pydantic import PrivateAttr
 
+from .concurrency import warehouse_slot
 from .genie.auth import OAuthTokenSource, resolve_secret
 from .genie.client import ClientSettings, GenieClient
 from .settings import Credentials, Settings
@@ -105,6 +107,14 @@ class WarehouseResource(dg.ConfigurableResource):
             return self._warehouse.tagged(run_tags(context))
         return self._warehouse
 
+    @contextlib.contextmanager
+    def session(self, context: dg.OpExecutionContext, wait_limit_s: float | None = None) -> Iterator[Warehouse]:
+        """The warehouse for a step's SQL work, inside a slot of the pool ``genie_obs_warehouse`` (one writer of
+        the DuckDB file at a time): waits at most ``wait_limit_s`` (default ``automation.pool_wait_timeout_s``)
+        and frees slots of dead holders meanwhile (``concurrency.pool_slot``); released when the block ends."""
+        with warehouse_slot(context, wait_limit_s):
+            yield self.get(context)
+
     def for_sensor(self, lock_timeout_s: float) -> Warehouse:
         """A warehouse that gives up opening after ``lock_timeout_s`` (raising ``WarehouseBusy``): a sensor
         tick must stay short, and a run writing to the embedded file is a reason to look again next tick."""
@@ -153,7 +163,10 @@ class GenieResource(dg.ConfigurableResource):
             if workspace_id not in self._clients:
                 s = self.settings()
                 ws, creds, api = s.workspace(workspace_id), s.credentials_for(workspace_id), s.api_for(workspace_id)
-                tokens = OAuthTokenSource(ws.url, resolve_secret(creds.client_id), resolve_secret(creds.client_secret),
+                # Resolved on the first token request: an unset variable or unreadable secret is then a
+                # (retryable) NO_TOKEN error of each message of this workspace, not a failed step.
+                tokens = OAuthTokenSource(ws.url, functools.partial(resolve_secret, creds.client_id),
+                                          functools.partial(resolve_secret, creds.client_secret),
                                           http_timeout_s=api.timeout_s)
                 self._clients[workspace_id] = GenieClient(
                     workspace_id, ws.url, tokens,

@@ -1,4 +1,5 @@
-"""``genie_audit_sensor``: keeps the (workspace, day) partitions of the last days equal to the source.
+"""``genie_audit_sensor``: keeps the (workspace, day) partitions of the last days equal to the source, and
+finds days before them (since the history start) with audit rows missing from bronze.
 
 Thin wiring over :mod:`genie_obs_dagster.automation`, which holds the decisions and their reasons.
 """
@@ -11,6 +12,7 @@ from collections.abc import Callable
 import dagster as dg
 
 from .automation import INGEST_JOB, SensorCursor, observe, plan_runs, watch_window, workspaces_in_flight
+from .concurrency import WAREHOUSE_POOL, api_pool, reap_dead_holders
 from .resources import WarehouseResource
 from .settings import Settings
 from .warehouse import WarehouseBusy
@@ -39,22 +41,34 @@ def build_audit_sensor(settings: Settings, clock: Callable[[], dt.datetime] = _u
         default_status=dg.DefaultSensorStatus.RUNNING,
         description=(
             f"Every {interval}s: compares the source audit log with bronze for each workspace and day of "
-            f"the last {auto.lookback_days} days and requests one genie_ingest run per workspace over the days that "
-            "differ (new rows, late rows for old days, days never loaded); requests fetch-only runs for messages "
-            "not final yet or with retryable fetch errors (waiting longer after each attempt). Skips a workspace "
-            "while one of its runs is in progress, and skips the tick while a run holds the embedded warehouse."
+            f"the last {auto.lookback_days} days and requests genie_ingest runs per workspace over the days that "
+            "differ (new rows, late rows for old days, days never loaded); once an hour also checks every day since "
+            "the history start for audit rows missing from bronze (a scheduler down longer than the window, a "
+            "workspace added without its initial load, rows arriving after their day left the window) and requests "
+            "those days. Requests fetch-only runs for messages not final yet, never fetched or with retryable fetch "
+            "errors (waiting longer after each attempt). Skips a workspace while one of its runs is in progress, "
+            "and skips the tick while a run holds the embedded warehouse."
         ),
     )
     def genie_audit_sensor(context: dg.SensorEvaluationContext, warehouse: WarehouseResource):
         now = clock()
         window = watch_window(settings, now.date())
+        cursor = SensorCursor.load(context.cursor)
         try:
-            obs = observe(warehouse.for_sensor(lock_timeout_s), settings, window)
+            obs = observe(warehouse.for_sensor(lock_timeout_s), settings, window,
+                          check_gaps=cursor.gap_check_due(now))
         except WarehouseBusy:
             return dg.SkipReason("warehouse busy: a run is writing to the embedded DuckDB file; looking again next tick")
+        # A run killed outside the daemon (kill -9 of the demo, the CLI, an in-process run) stays "started" and keeps
+        # its pool slots: free them and fail it first, so that it neither blocks its workspace here nor the queue.
+        for line in reap_dead_holders(context.instance, [WAREHOUSE_POOL, *map(api_pool, settings.workspace_ids)]):
+            context.log.warning(line)
         running = context.instance.get_runs(filters=dg.RunsFilter(statuses=IN_PROGRESS), limit=1000)
         in_flight = workspaces_in_flight((r.tags for r in running), settings.workspace_ids)
-        plan = plan_runs(obs, SensorCursor.load(context.cursor), in_flight, now, auto)
+        plan = plan_runs(obs, cursor, in_flight, now, auto)
+        gaps = plan.gap_summary()
+        if gaps and plan.gaps:
+            context.log.warning(gaps)
         for run in plan.runs:
             context.log.info(f"requesting {'a fetch-only' if run.fetch_only else 'a genie_ingest'} run: {run.describe()}")
         if not plan.runs:

@@ -5,19 +5,23 @@ plus environment overrides of the form ``GENIE_OBS__SECTION__KEY=value`` (value 
 Credentials are stored *by reference* (an env var name or a secret scope key), never as values.
 
 Every invalid value fails at load with a :class:`SettingsError` that names the setting, the bad value
-and what is allowed, so a typo never turns into a stack trace deep inside a run.
+and what is allowed, so a typo never turns into a stack trace deep inside a run. A value that could be a
+secret is never shown: not an unknown setting's, not anything under ``credentials``, not a token-like value.
+
 """
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import importlib.resources
 import os
 import re
+import typing
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
-from urllib.parse import urlparse
+from urllib.parse import urlsplit
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -34,7 +38,10 @@ SPACE_ID_RE = re.compile(r"^[0-9a-f]{32}$")
 IDENTIFIER_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
 ENV_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 DATABRICKS_SENSOR_INTERVAL_S = 1800
-CRON_RE = re.compile(r"^\s*[0-9*/,\-]+(\s+[0-9A-Za-z*/,\-]+){4}\s*$")
+CRON_RE = re.compile(r"^\s*[0-9*/,\-]+(\s+[0-9A-Za-z*/,\-]+){4}\s*$")  # only if Dagster's own check is unavailable
+CRON_ALLOWED = 'allowed: five fields "minute hour day-of-month month day-of-week", e.g. "0 3 * * *"'
+URL_ALLOWED = "expected https://<workspace-host> (http only for loopback test servers, e.g. http://127.0.0.1:<port>)"
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 
 
 class SettingsError(ValueError):
@@ -45,31 +52,138 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+# Databricks personal access tokens and OAuth secrets (dapi…, dose…, dkea…), JWTs (access tokens), private keys.
+SECRET_LIKE_RE = re.compile(r"(dapi|dose|dkea)[0-9a-f]{16,}|eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}"
+                            r"|-----BEGIN [A-Z ]*PRIVATE KEY")
+# A long run of token characters mixing lower case, upper case and digits: a generated secret (Azure client
+# secrets, random keys, base64). '/', '.', ':' and '@' end a run, so paths, host names and URLs stay readable.
+TOKEN_RUN_RE = re.compile(r"[A-Za-z0-9_+=~-]{20,}")
+NOT_SHOWN = "<a value that looks like a token, not shown>"
+
+
+def _mixed_case_and_digits(run: str) -> bool:
+    return any(c.islower() for c in run) and any(c.isupper() for c in run) and any(c.isdigit() for c in run)
+
+
+def looks_like_secret(value: Any) -> bool:
+    """Whether ``value`` could be a secret (a Databricks token or OAuth secret, a JWT, a private key, or a long
+    generated-looking string): such a value is never echoed in an error message."""
+    return isinstance(value, str) and (
+        bool(SECRET_LIKE_RE.search(value)) or any(map(_mixed_case_and_digits, TOKEN_RUN_RE.findall(value))))
+
+
+def _redact(text: str) -> str:
+    """``text`` with anything that could be a secret replaced: the last guard before a message is shown."""
+    text = SECRET_LIKE_RE.sub(NOT_SHOWN, text)
+    return TOKEN_RUN_RE.sub(lambda m: NOT_SHOWN if _mixed_case_and_digits(m.group()) else m.group(), text)
+
+
+def _show(value: Any) -> str:
+    """How a value given in the settings appears in an error message: a scalar as typed unless it could be a secret,
+    a section or a list only by its kind (it may hold anything)."""
+    if isinstance(value, str):
+        return NOT_SHOWN if looks_like_secret(value) else repr(value)
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if value is None or isinstance(value, (bool, int, float)):
+        return repr(value)
+    return "a mapping" if isinstance(value, Mapping) else "a list" if isinstance(value, (list, tuple)) else "a value"
+
+
 def validate_identifier(value: str, what: str) -> str:
     """A SQL identifier that may reach a statement: letters, digits and underscores only."""
     if not IDENTIFIER_RE.match(value or ""):
-        raise ValueError(f"{what} {value!r} is not allowed; use letters, digits and underscores, starting with a letter")
+        raise ValueError(f"{what} {_show(value)} is not allowed; use letters, digits and underscores, "
+                         "starting with a letter")
     return value
 
 
 def validate_table_name(value: str) -> str:
     parts = value.split(".")
     if len(parts) != 3:
-        raise ValueError(f"{value!r} is not a three-part name; expected catalog.schema.table")
+        raise ValueError(f"{_show(value)} is not a three-part name; expected catalog.schema.table")
     for part in parts:
         validate_identifier(part, "name part")
     return value
 
 
+def _without_userinfo(url: str) -> str:
+    """``url`` as it may appear in a message: a user name or password in it replaced by ``***``."""
+    return re.sub(r"^([A-Za-z][A-Za-z0-9+.-]*://)?[^/?#]*@", lambda m: f"{m.group(1) or ''}***@", url)
+
+
 def validate_workspace_url(v: str, what: str) -> str:
-    """A workspace URL: https://<host> (http only for loopback test servers), no path, query or fragment."""
-    parsed = urlparse(v)
-    if (parsed.scheme not in ("https", "http") or not parsed.hostname or parsed.query or parsed.fragment
-            or parsed.path.strip("/")):
-        raise ValueError(f"{what} {v!r} is not allowed; expected https://<workspace-host> (http only for loopback)")
-    if parsed.scheme == "http" and parsed.hostname not in ("127.0.0.1", "localhost", "::1"):
-        raise ValueError(f"{what} {v!r} uses http; only https:// is allowed except for loopback test servers")
+    """A workspace URL: https://<host>[:port] (http only for loopback test servers); no user name or password,
+    path, query or fragment. The URL is echoed in the error, never a user name or password in it."""
+    shown = _show(_without_userinfo(v))
+
+    def bad(problem: str) -> ValueError:
+        return ValueError(f"{what} {shown} is not allowed: {problem}; {URL_ALLOWED}")
+
+    if any(c.isspace() for c in v):
+        raise bad("it contains whitespace")
+    try:
+        parsed = urlsplit(v)
+    except ValueError:
+        raise bad("it is not a valid URL") from None
+    if parsed.scheme not in ("https", "http") or not parsed.hostname:
+        raise bad("it is not an https:// URL with a host")
+    if "@" in parsed.netloc:
+        raise bad("it has a user name or password in it (not shown)")
+    try:
+        parsed.port  # noqa: B018 - raises ValueError if the port is not a number in range
+    except ValueError:
+        raise bad("its port is not a number from 0 to 65535") from None
+    if parsed.path.strip("/"):
+        raise bad("it has a path")
+    if parsed.query or "?" in v:
+        raise bad("it has a query")
+    if parsed.fragment or "#" in v:
+        raise bad("it has a fragment")
+    if parsed.scheme == "http" and parsed.hostname not in LOOPBACK_HOSTS:
+        raise ValueError(f"{what} {shown} uses http; only https:// is allowed except for loopback test servers, "
+                         "e.g. http://127.0.0.1:<port>")
     return v.rstrip("/")
+
+
+def validate_duckdb_path(v: str) -> str:
+    """The DuckDB file: ``:memory:`` or a file whose folder exists or can be created. Checked, not created:
+    loading settings has no side effects (the warehouse creates the folder when it first opens the file)."""
+    allowed = "allowed: a file path in a writable folder (created if missing), or :memory:"
+    if v == ":memory:":
+        return v
+    shown = _show(v)
+    if not v.strip() or "\0" in v:
+        raise ValueError(f"path {shown} is not allowed; {allowed}")
+    path = Path(v)
+    try:
+        if path.is_dir():
+            raise ValueError(f"path {shown} is not allowed: it is a folder, not a file; {allowed}")
+        ancestor = path.parent
+        while not ancestor.exists() and ancestor != ancestor.parent:
+            ancestor = ancestor.parent
+        if not ancestor.is_dir():
+            raise ValueError(f"path {shown} is not allowed: its folder cannot be created because "
+                             f"{_show(str(ancestor))} is a file; {allowed}")
+        if not os.access(ancestor, os.W_OK | os.X_OK):
+            problem = "" if ancestor == path.parent else ", so its folder cannot be created"
+            raise ValueError(f"path {shown} is not allowed: folder {_show(str(ancestor))} is not writable{problem}; "
+                             f"{allowed}")
+    except OSError as exc:  # e.g. a name too long for the file system
+        raise ValueError(f"path {shown} cannot be checked ({exc.strerror}); {allowed}") from None
+    return v
+
+
+def _is_valid_cron(v: str) -> bool:
+    """The check Dagster applies when it builds a schedule, so a bad cron fails here rather than at definitions load."""
+    try:
+        from dagster._utils.schedules import is_valid_cron_schedule
+    except ImportError:  # pragma: no cover - Dagster moved its helper: fall back to the shape check
+        return bool(CRON_RE.match(v))
+    try:
+        return bool(is_valid_cron_schedule(v))
+    except Exception:  # noqa: BLE001 - any failure of the parser means the expression is not valid
+        return False
 
 
 class SecretRef(_Strict):
@@ -79,12 +193,22 @@ class SecretRef(_Strict):
     secret_scope: str | None = None
     key: str | None = None
 
+    @field_validator("env")
+    @classmethod
+    def _env_name(cls, v: str | None) -> str | None:
+        # Never echoed: a user may have pasted the secret itself here.
+        if v is not None and not ENV_NAME_RE.match(v):
+            raise ValueError("the value is not an environment variable name (not shown: it may be a secret); allowed: "
+                             "letters, digits and underscores, not starting with a digit, e.g. GENIE_OBS_CLIENT_SECRET")
+        if v is not None and looks_like_secret(v):
+            raise ValueError("the value looks like a secret, not an environment variable name (not shown); allowed: "
+                             "the name of the variable that holds the secret, e.g. GENIE_OBS_CLIENT_SECRET")
+        return v
+
     @model_validator(mode="after")
     def _one_source(self) -> SecretRef:
         if bool(self.env) == bool(self.secret_scope):
             raise ValueError("give either 'env' (an environment variable name) or 'secret_scope' with 'key'")
-        if self.env and not ENV_NAME_RE.match(self.env):
-            raise ValueError(f"env {self.env!r} is not an environment variable name")
         if self.secret_scope and not self.key:
             raise ValueError("'secret_scope' needs a 'key'")
         return self
@@ -123,7 +247,7 @@ class WorkspaceSettings(_Strict):
     def _id(cls, v: Any) -> str:
         v = str(v).strip() if isinstance(v, (str, int)) and not isinstance(v, bool) else v
         if not isinstance(v, str) or not WORKSPACE_ID_RE.match(v):
-            raise ValueError(f"workspace id {v!r} is not allowed; expected digits only, e.g. 1234567890123456")
+            raise ValueError(f"workspace id {_show(v)} is not allowed; expected digits only, e.g. 1234567890123456")
         return v
 
     @field_validator("url")
@@ -136,7 +260,7 @@ class WorkspaceSettings(_Strict):
     def _spaces(cls, v: list[str]) -> list[str]:
         for sid in v:
             if not isinstance(sid, str) or not SPACE_ID_RE.match(sid):
-                raise ValueError(f"space id {sid!r} is not allowed; expected 32 lowercase hex characters")
+                raise ValueError(f"space id {_show(sid)} is not allowed; expected 32 lowercase hex characters")
         return sorted(set(v))
 
 
@@ -167,6 +291,15 @@ class HistorySettings(_Strict):
     start_date: dt.date | None = None
     lookback_days: int | None = Field(None, ge=1, le=3650)
 
+    @field_validator("start_date")
+    @classmethod
+    def _not_in_the_future(cls, v: dt.date | None) -> dt.date | None:
+        today = dt.datetime.now(dt.timezone.utc).date()
+        if v is not None and v > today:
+            raise ValueError(f"{v.isoformat()} is in the future; allowed: a date on or before today "
+                             f"({today.isoformat()}, UTC)")
+        return v
+
     @model_validator(mode="after")
     def _one(self) -> HistorySettings:
         if (self.start_date is None) == (self.lookback_days is None):
@@ -189,6 +322,11 @@ class IngestionPrincipal(_Strict):
 class DuckDBSettings(_Strict):
     path: str = "data/genie_obs.duckdb"
 
+    @field_validator("path")
+    @classmethod
+    def _path(cls, v: str) -> str:
+        return validate_duckdb_path(v)
+
 
 class DatabricksWarehouseSettings(_Strict):
     """The control workspace whose SQL warehouse runs the SQL and whose Unity Catalog holds the tables."""
@@ -209,7 +347,7 @@ class DatabricksWarehouseSettings(_Strict):
     @classmethod
     def _wh(cls, v: str) -> str:
         if not isinstance(v, str) or not re.match(r"^[0-9a-f]{16}$", v):
-            raise ValueError(f"warehouse_id {v!r} is not allowed; expected 16 lowercase hex characters "
+            raise ValueError(f"warehouse_id {_show(v)} is not allowed; expected 16 lowercase hex characters "
                              "(the id in the SQL warehouse's connection details)")
         return v
 
@@ -266,6 +404,9 @@ class AutomationSettings(_Strict):
     reconcile_days: int = Field(3, ge=1, le=90)                 # nightly reconciliation: the last N days, today included
     reconcile_cron: str = "30 2 * * *"                          # UTC
     space_refresh_cron: str = "0 4 * * *"                       # UTC
+    # A step waits at most this long for a pool slot (genie_obs_warehouse, genie_api_<workspace>), then fails
+    # naming the run that holds it; slots of processes that died on this host are freed while waiting.
+    pool_wait_timeout_s: int = Field(3600, ge=60, le=86_400)
 
     def interval_s(self, backend: str) -> int:
         if self.sensor_interval_s is not None:
@@ -275,8 +416,8 @@ class AutomationSettings(_Strict):
     @field_validator("reconcile_cron", "space_refresh_cron")
     @classmethod
     def _cron(cls, v: str) -> str:
-        if not CRON_RE.match(v or ""):
-            raise ValueError(f"cron expression {v!r} is not allowed; expected five fields, e.g. '30 2 * * *'")
+        if not _is_valid_cron(v):
+            raise ValueError(f"{_show(v)} is not a valid cron expression; {CRON_ALLOWED}")
         return v
 
 
@@ -318,35 +459,60 @@ class Settings(_Strict):
         return self.workspace(workspace_id).api or self.api
 
 
-# Databricks personal access tokens and OAuth secrets (dapi…, dose…, dkea…), and JWTs (access tokens).
-SECRET_LIKE_RE = re.compile(r"(dapi|dose|dkea)[0-9a-f]{16,}|eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}")
+def _model_in(annotation: Any) -> type[BaseModel] | None:
+    """The settings section (model) a field holds, looking through ``X | None`` and ``list[X]``."""
+    if isinstance(annotation, type) and not typing.get_args(annotation) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in typing.get_args(annotation):
+        if (found := _model_in(arg)) is not None:
+            return found
+    return None
 
 
-def looks_like_secret(value: Any) -> bool:
-    return isinstance(value, str) and bool(SECRET_LIKE_RE.search(value))
+def _known_keys(section: tuple[Any, ...]) -> list[str] | None:
+    """The settings allowed in the section at ``section`` (a pydantic error location), or None if unknown."""
+    model: type[BaseModel] | None = Settings
+    for part in section:
+        if isinstance(part, int):  # an item of a list: the list's item model was taken at its field
+            continue
+        fields = model.model_fields if model is not None else {}
+        field = next((f for n, f in fields.items() if part in (n, f.alias)), None)
+        model = _model_in(field.annotation) if field is not None else None
+        if model is None:
+            return None
+    return [f.alias or n for n, f in model.model_fields.items()] if model is not None else None
 
 
 def _format_errors(err: ValidationError, source: str) -> str:
+    """One line per problem: the setting, what is wrong with the value (shown only if it cannot be a secret) and
+    what is allowed. Unknown settings are named without their value; nothing under ``credentials`` is echoed."""
     lines = [f"invalid settings in {source}:"]
-    for e in err.errors():
+    for e in err.errors(include_url=False):
         loc = ".".join(str(p) for p in e["loc"]).replace(".schema_", ".schema") or "(top level)"
-        msg = e["msg"].removeprefix("Value error, ")
-        if e["type"] == "extra_forbidden":
-            msg = "unknown setting; check the spelling against the README's configuration section"
-        elif e["type"] == "missing":
+        kind, got = e["type"], e.get("input")
+        if kind == "extra_forbidden":
+            keys = _known_keys(tuple(e["loc"][:-1]))
+            allowed = f"allowed: {', '.join(keys)}" if keys else "check the spelling against the README's configuration section"
+            msg = f"unknown setting (its value is not shown); {allowed}"
+        elif kind == "missing":
             msg = "required setting is missing"
-        got = e.get("input")
-        # Never echo what was given under credentials: a user may have pasted a secret value there.
-        secret = "credentials" in loc
-        if secret and e["type"] not in ("missing", "extra_forbidden") and not isinstance(got, dict):
+        elif kind == "value_error":  # our validators: their message shows the value only where it cannot be a secret
+            msg = e["msg"].removeprefix("Value error, ")
+        elif "credentials" in (str(p) for p in e["loc"]) and not isinstance(got, dict):
+            # Never echo what was given under credentials: a user may have pasted a secret value there.
             msg = "expected a reference such as {env: VAR_NAME} or {secret_scope: NAME, key: KEY}, never a value"
-        if looks_like_secret(got):  # a token pasted into the wrong setting (a host, an id): never echo it either
-            msg = msg.replace(repr(got), "<a value that looks like a token, not shown>")
-            secret = True
-        hidden = secret or e["type"] == "missing" or isinstance(got, dict) or repr(got) in msg
-        shown = "" if hidden else f" (got {got!r})"
-        lines.append(f"  - {loc}: {msg}{shown}")
+        else:
+            msg = f"{e['msg']} (got {_show(got)})"
+        lines.append(_redact(f"  - {loc}: {msg}"))
     return "\n".join(lines)
+
+
+def _yaml_problem(exc: yaml.YAMLError) -> str:
+    """What is wrong with some YAML and where, without the text around it (it may hold a secret)."""
+    problem = getattr(exc, "problem", None) or "syntax error"
+    mark = getattr(exc, "problem_mark", None)
+    where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+    return _redact(f"{problem}{where}")
 
 
 def _apply_overrides(raw: dict[str, Any], environ: Mapping[str, str]) -> dict[str, Any]:
@@ -364,20 +530,26 @@ def _apply_overrides(raw: dict[str, Any], environ: Mapping[str, str]) -> dict[st
             node = child
         try:
             node[path[-1]] = yaml.safe_load(value)
+            continue
         except yaml.YAMLError as exc:
-            raise SettingsError(f"environment override {name}: value is not valid YAML ({exc})") from None
+            problem = _yaml_problem(exc)
+        # Raised outside the handler: the YAML error's text quotes the value, which may be a secret.
+        raise SettingsError(f"environment override {name}: value is not valid YAML ({problem}; the value is not shown)")
     return raw
 
 
 def parse_settings(raw: Mapping[str, Any] | None, source: str = "settings", environ: Mapping[str, str] | None = None) -> Settings:
-    """Validate a settings mapping (plus env overrides) into :class:`Settings`."""
+    """Validate a settings mapping (plus env overrides) into :class:`Settings`; ``raw`` is not changed."""
     if raw is not None and not isinstance(raw, Mapping):
         raise SettingsError(f"invalid settings in {source}: expected a mapping at the top level, got {type(raw).__name__}")
-    data = _apply_overrides(dict(raw or {}), os.environ if environ is None else environ)
+    data = _apply_overrides(copy.deepcopy(dict(raw or {})), os.environ if environ is None else environ)
     try:
         return Settings.model_validate(data)
     except ValidationError as err:
-        raise SettingsError(_format_errors(err, source)) from None
+        message = _format_errors(err, source)
+    # Raised outside the handler so that the ValidationError, whose text quotes every input value, is not chained
+    # as the context: a traceback shows only the message above.
+    raise SettingsError(message)
 
 
 def config_path(environ: Mapping[str, str] | None = None) -> Path:
@@ -401,5 +573,9 @@ def load_settings(path: str | Path | None = None, environ: Mapping[str, str] | N
     try:
         raw = yaml.safe_load(file.read_text()) or {}
     except yaml.YAMLError as exc:
-        raise SettingsError(f"settings file {str(file)!r} is not valid YAML: {exc}") from None
-    return parse_settings(raw, source=str(file), environ=environ)
+        problem = _yaml_problem(exc)
+    else:
+        return parse_settings(raw, source=str(file), environ=environ)
+    # Raised outside the handler: the YAML error's text quotes the offending line, which may hold a secret.
+    raise SettingsError(f"settings file {str(file)!r} is not valid YAML: {problem}")
+

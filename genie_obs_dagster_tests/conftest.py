@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -26,6 +27,15 @@ START = dt.date(2026, 3, 2)
 DAYS = 5
 WORKSPACES = ("1234567890123456", "2345678901234567")
 PRINCIPAL = "5b0e6f2a-8c1d-4e7b-9f3a-2d4c6b8a0e1f"
+
+
+@pytest.fixture(autouse=True)
+def _isolated_sdk_config(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Keep a developer's DATABRICKS_* variables and ~/.databrickscfg out of the SDK's config resolution."""
+    for name in list(os.environ):
+        if name.startswith("DATABRICKS_"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("DATABRICKS_CONFIG_FILE", str(tmp_path / "no-databrickscfg"))
 
 
 def make_settings(db_path: Path, **overrides: object) -> Settings:

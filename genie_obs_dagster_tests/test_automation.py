@@ -44,8 +44,8 @@ from genie_obs_dagster.warehouse import TableNames
 from genie_obs_dagster.warehouse.duckdb_backend import DuckDBWarehouse
 
 from .conftest import PRINCIPAL, WORKSPACES, make_scenario, make_settings
+from .processes import REPO, SAFETY_S, WatchedProcess
 
-REPO = Path(__file__).resolve().parents[1]
 NO_LIMIT = WorkspaceFaults(requests_per_second=None)
 TODAY = dt.datetime.now(dt.timezone.utc).date()
 START = TODAY - dt.timedelta(days=5)  # five days up to yesterday, all inside the sensor's 7-day window
@@ -458,7 +458,7 @@ def test_the_api_pool_lets_one_run_per_workspace_call_it() -> None:
             with workspace_api_slot(instance, "run-1", "step", "111"):
                 order.append("run-1 in")
                 a_held.set()
-                release_a.wait(30)
+                assert release_a.wait(SAFETY_S)
                 order.append("run-1 out")
 
         def second() -> None:
@@ -467,10 +467,11 @@ def test_the_api_pool_lets_one_run_per_workspace_call_it() -> None:
 
         t1 = threading.Thread(target=first)
         t1.start()
-        assert a_held.wait(30)
+        assert a_held.wait(SAFETY_S)
         t2 = threading.Thread(target=second)
         t2.start()
-        deadline = time.monotonic() + 30
+        # Wait on the event "run-2 is queued for the pool" (polled; the limit is only a safety net).
+        deadline = time.monotonic() + SAFETY_S
         while not instance.event_log_storage.get_concurrency_info(api_pool("111")).pending_steps:
             assert time.monotonic() < deadline, "the second run never queued for the pool"
             time.sleep(0.05)
@@ -478,8 +479,9 @@ def test_the_api_pool_lets_one_run_per_workspace_call_it() -> None:
             order.append("run-3 in (other workspace)")
         assert "run-2 in" not in order
         release_a.set()
-        t1.join(30)
-        t2.join(30)
+        t1.join(SAFETY_S)
+        t2.join(SAFETY_S)
+        assert not t1.is_alive() and not t2.is_alive()
         assert order == ["run-1 in", "run-3 in (other workspace)", "run-1 out", "run-2 in"]
         info = instance.event_log_storage.get_concurrency_info(api_pool("111"))
         assert info.slot_count == 1 and not info.claimed_slots and not info.pending_steps
@@ -502,51 +504,13 @@ RUN_SCRIPT = textwrap.dedent("""
 """)
 
 
-class RunProcess:
+def run_process(settings_file: Path, job: str, tags: dict[str, str], selection: list[str] | None = None,
+                env: dict[str, str] | None = None, shared_instance: bool = False) -> WatchedProcess:
     """A run executed in its own process (as the daemon launches runs), with its log lines collected."""
+    import json
 
-    def __init__(self, settings_file: Path, job: str, tags: dict[str, str], selection: list[str] | None = None,
-                 env: dict[str, str] | None = None, shared_instance: bool = False):
-        import json
-        import os
-        import threading
-
-        argv = [sys.executable, "-c", RUN_SCRIPT, str(settings_file), job, json.dumps(tags), json.dumps(selection or [])]
-        if shared_instance:
-            argv.append("--shared-instance")
-        self.proc = subprocess.Popen(argv, cwd=REPO, env={**os.environ, **(env or {})}, text=True,
-                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
-        self.lines: list[str] = []
-        self._reader = threading.Thread(target=self._read, daemon=True)
-        self._reader.start()
-
-    def _read(self) -> None:
-        assert self.proc.stdout is not None
-        for line in self.proc.stdout:
-            self.lines.append(line.rstrip())
-
-    def saw(self, text: str) -> bool:
-        return any(text in line for line in list(self.lines))
-
-    def wait_for(self, text: str, timeout_s: float = 120) -> None:
-        deadline = time.monotonic() + timeout_s
-        while not self.saw(text):
-            assert self.proc.poll() is None or self.saw(text), f"process ended before {text!r}:\n" + "\n".join(self.lines[-30:])
-            assert time.monotonic() < deadline, f"never saw {text!r}:\n" + "\n".join(self.lines[-30:])
-            time.sleep(0.1)
-
-    def finish(self, timeout_s: float = 300) -> int:
-        try:
-            code = self.proc.wait(timeout_s)
-        finally:
-            if self.proc.poll() is None:
-                import os
-                import signal
-
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait(10)
-        self._reader.join(10)
-        return code
+    args = [str(settings_file), job, json.dumps(tags), json.dumps(selection or [])]
+    return WatchedProcess.python(RUN_SCRIPT, *args, *(["--shared-instance"] if shared_instance else []), env=env)
 
 
 def _settings_file(tmp: Path, settings: Settings) -> Path:
@@ -571,7 +535,7 @@ def test_two_runs_on_the_embedded_warehouse_queue_instead_of_failing(tmp_path: P
     holder = duckdb.connect(settings.warehouse.duckdb.path)
     runs = []
     try:
-        runs = [RunProcess(settings_file, "genie_audit_layer", range_tags(ws, scenario.start_date, last)) for ws in WORKSPACES]
+        runs = [run_process(settings_file, "genie_audit_layer", range_tags(ws, scenario.start_date, last)) for ws in WORKSPACES]
         for run in runs:
             run.wait_for("is locked by another writer; waiting")
     finally:
@@ -609,7 +573,7 @@ def test_api_work_waits_for_the_workspace_pool_held_by_another_run(tmp_path: Pat
         other = create_run_for_test(instance, INGEST_JOB, status=dg.DagsterRunStatus.STARTED)
         pool = api_pool(WORKSPACES[0])
         with workspace_api_slot(instance, other.run_id, "genie_message_fetch", WORKSPACES[0]):
-            run = RunProcess(_settings_file(tmp_path, settings), INGEST_JOB, tags,
+            run = run_process(_settings_file(tmp_path, settings), INGEST_JOB, tags,
                              [k.to_user_string() for k in FETCH_ASSETS], shared_instance=True,
                              env={"DAGSTER_HOME": str(home), "GENIE_OBS_CLIENT_ID": sim.client_id,
                                   "GENIE_OBS_CLIENT_SECRET": sim.client_secret})

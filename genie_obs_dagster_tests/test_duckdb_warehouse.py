@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import subprocess
 import sys
-import time
+import threading
 from pathlib import Path
 
 import pyarrow as pa
@@ -62,32 +63,73 @@ def test_replace_touches_only_its_slice_and_is_atomic(tmp_path: Path) -> None:
     assert wh.sql("SELECT COUNT(*) FROM main.genie_analytics.genie_audit_events") == [(n,)]
 
 
-def hold_lock(path: Path, seconds: float) -> subprocess.Popen[str]:
-    """Another process that holds the DuckDB file for ``seconds``, then prints when it let go."""
+SAFETY_S = 180  # outer limit of any wait here: a safety net against a hung process, never what is tested
+
+
+def hold_lock(path: Path) -> subprocess.Popen[str]:
+    """Another process that holds the DuckDB file until its stdin is closed, then says it let go."""
     DuckDBWarehouse(path).ensure_schema()
     holder = subprocess.Popen(
-        [sys.executable, "-c", f"import duckdb, time; c = duckdb.connect({str(path)!r}); print('held', flush=True); "
-                               f"time.sleep({seconds}); c.close(); print(time.time(), flush=True)"],
-        stdout=subprocess.PIPE, text=True,
+        [sys.executable, "-c", f"import duckdb, sys; c = duckdb.connect({str(path)!r}); print('held', flush=True); "
+                               "sys.stdin.read(); c.close(); print('released', flush=True)"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
     )
     assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
     return holder
 
 
+class LockWaits(logging.Handler):
+    """Sets an event when the warehouse logs that it is waiting for another writer's lock."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.seen = threading.Event()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if "is locked by another writer; waiting" in record.getMessage():
+            self.seen.set()
+
+
 def test_a_second_writer_waits_for_the_file_lock(tmp_path: Path) -> None:
-    holder = hold_lock(tmp_path / "w.duckdb", 1.5)
-    wh = DuckDBWarehouse(tmp_path / "w.duckdb", lock_timeout_s=30)
-    wh.merge_rows("genie_messages_to_fetch", message_rows(["m1"], "a@x"), ["workspace_id", "message_id"])
-    written_at = time.time()
-    released_at = float(holder.stdout.readline())  # type: ignore[union-attr]
-    assert released_at <= written_at  # it waited for the other writer instead of failing
+    """Events only: the writer is seen waiting, then the holder lets go, then the write lands."""
+    holder = hold_lock(tmp_path / "w.duckdb")
+    waits = LockWaits()
+    logger = logging.getLogger("genie_obs_dagster.warehouse.duckdb_backend")
+    logger.addHandler(waits)
+    level = logger.level
+    logger.setLevel(logging.INFO)
+    wh = DuckDBWarehouse(tmp_path / "w.duckdb", lock_timeout_s=SAFETY_S)
+    outcome: list[BaseException | None] = []
+
+    def write() -> None:
+        try:
+            wh.merge_rows("genie_messages_to_fetch", message_rows(["m1"], "a@x"), ["workspace_id", "message_id"])
+            outcome.append(None)
+        except BaseException as exc:  # reported by the test thread
+            outcome.append(exc)
+
+    writer = threading.Thread(target=write, daemon=True)
+    try:
+        writer.start()
+        assert waits.seen.wait(SAFETY_S), "the second writer never reported waiting for the lock"
+        assert outcome == []  # still waiting: it neither wrote nor failed while the file was held
+        out, _ = holder.communicate("", timeout=SAFETY_S)  # let go
+        assert out.strip() == "released"
+        writer.join(SAFETY_S)
+        assert outcome == [None]  # it waited for the other writer instead of failing
+    finally:
+        logger.removeHandler(waits)
+        logger.setLevel(level)
+        if holder.poll() is None:
+            holder.kill()
     assert wh.sql("SELECT COUNT(*) FROM main.genie_analytics.genie_messages_to_fetch") == [(1,)]
 
 
 def test_lock_wait_gives_up_with_a_clear_error(tmp_path: Path) -> None:
-    holder = hold_lock(tmp_path / "w.duckdb", 5)
+    holder = hold_lock(tmp_path / "w.duckdb")  # held until we say so, however slow the machine
     try:
         with pytest.raises(WarehouseError, match="cannot open DuckDB file"):
             DuckDBWarehouse(tmp_path / "w.duckdb", lock_timeout_s=0.3).sql("SELECT 1")
     finally:
         holder.kill()
+        holder.wait(SAFETY_S)

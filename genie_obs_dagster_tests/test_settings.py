@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import traceback
 from pathlib import Path
 from typing import Any
 
@@ -164,3 +165,208 @@ def test_databricks_warehouse_settings_are_validated() -> None:
         assert f"warehouse.databricks.{setting}" in msg
     assert "only https://" in msg and "16 lowercase hex" in msg and "0 or 5 to 50" in msg
     assert "needs a 'databricks' section" in error_of(with_(warehouse={"backend": "databricks"}))
+
+
+# -- a value that could be a secret is never echoed; more bad input is rejected clearly (issue 10, item 7) ----------
+
+SECRETS = ["dose1234567890abcdef1234567890abcd", "dapi0123456789abcdef0123456789abcdef",
+           "Zq8xK2mP9vL4nR7tY1wB6cJ3hF5gD0sA8eU2iO4p"]  # an OAuth secret, a token, a random 40-character string
+
+
+def full_text(exc: BaseException) -> str:
+    """Everything a traceback could print about ``exc``: its text, its repr and its whole exception chain."""
+    parts, seen, todo = [], set(), [exc]
+    while todo:
+        e = todo.pop()
+        if e is None or id(e) in seen:
+            continue
+        seen.add(id(e))
+        parts += [str(e), repr(e)]
+        todo += [e.__cause__, e.__context__]
+    return "\n".join(parts + traceback.format_exception(exc))
+
+
+def failure(raw: dict[str, Any], environ: dict[str, str] | None = None) -> tuple[str, str]:
+    """(the message, everything a traceback would show) of the SettingsError that ``raw`` raises."""
+    with pytest.raises(SettingsError) as exc:
+        parse_settings(raw, environ=environ or {})
+    return str(exc.value), full_text(exc.value)
+
+
+DATABRICKS = {"host": "https://adb-1.azuredatabricks.net", "warehouse_id": "0123456789abcdef"}
+
+
+def _place(where: str, secret: str) -> tuple[dict[str, Any], dict[str, str]]:
+    """Settings with an unknown key ``client_secret: <secret>`` typed at ``where``."""
+    raw, env = with_(), {}
+    extra = {"password" if "credentials" in where else "client_secret": secret}
+    if where == "(top level)":
+        raw.update(extra)
+    elif where == "workspaces.0":
+        raw["workspaces"][0].update(extra)
+    elif where == "workspaces.0.api":
+        raw["workspaces"][0]["api"] = extra
+    elif where == "workspaces.0.credentials":
+        raw["workspaces"][0]["credentials"] = extra
+    elif where == "credentials.client_secret":
+        raw["credentials"] = {"client_secret": {"env": "GENIE_OBS_CLIENT_SECRET", "value": secret}}
+    elif where == "warehouse.databricks":
+        raw["warehouse"] = {"backend": "databricks", "databricks": DATABRICKS | extra}
+    elif where == "warehouse.duckdb":
+        raw["warehouse"] = {"duckdb": {"path": "data/genie_obs.duckdb"} | extra}
+    elif where == "history":
+        raw["history"].update(extra)
+    elif where.startswith("env:"):  # an environment override GENIE_OBS__SECTION__CLIENT_SECRET
+        section = where.removeprefix("env:")
+        env = {f"GENIE_OBS__{section.upper()}__CLIENT_SECRET" if section else "GENIE_OBS__CLIENT_SECRET": secret}
+    else:
+        raw[where] = extra
+    return raw, env
+
+
+@pytest.mark.parametrize("secret", SECRETS)
+@pytest.mark.parametrize(("where", "known"), [
+    ("(top level)", "workspaces"), ("api", "rate_per_s"), ("workspaces.0", "space_ids"), ("workspaces.0.api", "timeout_s"),
+    ("credentials", "client_id"), ("workspaces.0.credentials", "client_id"), ("credentials.client_secret", "secret_scope"),
+    ("warehouse", "backend"), ("warehouse.duckdb", "path"), ("warehouse.databricks", "warehouse_id"),
+    ("automation", "reconcile_cron"), ("sandbox", "seed"), ("history", "lookback_days"), ("target", "schema"),
+    ("sources", "audit"), ("ingestion_principal", "identity"), ("env:", "workspaces"), ("env:api", "rate_per_s"),
+    ("env:automation", "lookback_days"),
+])
+def test_unknown_keys_are_named_with_what_is_allowed_but_never_their_value(where: str, known: str, secret: str) -> None:
+    raw, env = _place(where, secret)
+    msg, everything = failure(raw, env)
+    key = "value" if where == "credentials.client_secret" else "password" if "credentials" in where else "client_secret"
+    setting = key if where in ("(top level)", "env:") else f"{where.removeprefix('env:')}.{key}"
+    (line,) = [ln for ln in msg.splitlines() if ln.startswith(f"  - {setting}:")]
+    assert "unknown setting" in line and "allowed:" in line and known in line.split("allowed:")[1]
+    assert secret not in everything
+
+
+@pytest.mark.parametrize("secret", SECRETS)
+def test_a_secret_typed_into_a_wrong_type_or_a_validated_setting_is_never_echoed(secret: str) -> None:
+    raw = with_(api=secret, sandbox={"seed": secret}, automation={"reconcile_cron": secret},
+                warehouse={"backend": "databricks", "databricks": {"host": "https://adb-1.azuredatabricks.net",
+                                                                  "warehouse_id": secret, "volume": f"{secret}-x"}},
+                target={"schema": f"{secret};"}, sources={"audit": secret})
+    raw["workspaces"].append({"id": secret, "url": f"https://{secret}@x.azuredatabricks.net", "space_ids": [secret]})
+    msg, everything = failure(raw)
+    for setting in ("api", "sandbox.seed", "automation.reconcile_cron", "warehouse.databricks.warehouse_id",
+                    "warehouse.databricks.volume", "target.schema", "sources.audit", "workspaces.1.id",
+                    "workspaces.1.url", "workspaces.1.space_ids"):
+        assert f"  - {setting}: " in msg
+    assert secret not in everything
+
+
+@pytest.mark.parametrize("name", ["NOT A NAME", "s3cr3t-value", "1ABC", "", "abc$"])
+def test_env_reference_that_is_not_a_variable_name_is_rejected_without_echo(name: str) -> None:
+    msg, everything = failure(with_(credentials={"client_secret": {"env": name}}))
+    (line,) = [ln for ln in msg.splitlines() if "credentials.client_secret" in ln]
+    assert line.startswith("  - credentials.client_secret.env: ") and "not an environment variable name" in line
+    assert "letters, digits and underscores" in line and "not shown" in line
+    if name:
+        assert repr(name) not in everything
+
+
+@pytest.mark.parametrize("secret", SECRETS)
+def test_a_secret_pasted_as_the_env_name_is_rejected_without_echo(secret: str) -> None:
+    msg, everything = failure(with_(workspaces=[{"id": "1", "url": "https://x.azuredatabricks.net",
+                                                 "credentials": {"client_secret": {"env": secret}}}]))
+    assert "workspaces.0.credentials.client_secret.env" in msg and "looks like a secret" in msg
+    assert secret not in everything
+
+
+@pytest.mark.parametrize(("url", "problem"), [
+    ("https://x.azuredatabricks.net/path", "path"), ("https://x.azuredatabricks.net/a/b/", "path"),
+    ("https://x.azuredatabricks.net/?", "query"), ("https://x.azuredatabricks.net?o=123", "query"),
+    ("https://x.azuredatabricks.net/#top", "fragment"), ("https://x.azuredatabricks.net:x", "port"),
+    ("https://x.azuredatabricks.net/;p", "path"), ("https://x .azuredatabricks.net", "whitespace"),
+])
+def test_workspace_url_and_warehouse_host_are_bare_hosts(url: str, problem: str) -> None:
+    raw = with_(warehouse={"backend": "databricks", "databricks": {"host": url, "warehouse_id": "0123456789abcdef"}})
+    raw["workspaces"][0]["url"] = url
+    msg, _ = failure(raw)
+    for setting in ("workspaces.0.url", "warehouse.databricks.host"):
+        (line,) = [ln for ln in msg.splitlines() if ln.startswith(f"  - {setting}: ")]
+        assert repr(url) in line and problem in line and "https://<workspace-host>" in line
+        assert "http://127.0.0.1:<port>" in line
+
+
+def test_user_and_password_in_a_url_are_rejected_and_never_echoed() -> None:
+    url = "https://token:s3cr3t-pw@x.azuredatabricks.net"
+    raw = with_(warehouse={"backend": "databricks", "databricks": {"host": url, "warehouse_id": "0123456789abcdef"}})
+    raw["workspaces"][0]["url"] = url
+    msg, everything = failure(raw)
+    for setting in ("workspaces.0.url", "warehouse.databricks.host"):
+        (line,) = [ln for ln in msg.splitlines() if ln.startswith(f"  - {setting}: ")]
+        assert "x.azuredatabricks.net" in line and "user name or password" in line and "https://<workspace-host>" in line
+    assert "s3cr3t-pw" not in everything and "token:" not in everything
+    ok = parse_settings(with_(workspaces=[{"id": "1", "url": "https://x.azuredatabricks.net:443/"}]), environ={})
+    assert ok.workspaces[0].url == "https://x.azuredatabricks.net:443"
+
+
+def test_start_date_in_the_future_is_rejected() -> None:
+    today = dt.datetime.now(dt.timezone.utc).date()
+    tomorrow = today + dt.timedelta(days=1)
+    msg = error_of(with_(history={"start_date": tomorrow.isoformat()}))
+    assert f"history.start_date: {tomorrow.isoformat()} is in the future" in msg and "on or before today" in msg
+    assert parse_settings(with_(history={"start_date": today.isoformat()}), environ={}).history.first_day() == today
+
+
+@pytest.mark.parametrize("setting", ["reconcile_cron", "space_refresh_cron"])
+@pytest.mark.parametrize("cron", ["61 * * * *", "0 25 * * *", "0 0 31 2 *", "0 3 * * * *", "* * * *", "daily"])
+def test_invalid_cron_is_named_as_the_setting(setting: str, cron: str) -> None:
+    msg = error_of(with_(automation={setting: cron}))
+    assert (f"  - automation.{setting}: {cron!r} is not a valid cron expression; allowed: five fields "
+            '"minute hour day-of-month month day-of-week", e.g. "0 3 * * *"') in msg.splitlines()
+
+
+def test_valid_crons_are_accepted() -> None:
+    s = parse_settings(with_(automation={"reconcile_cron": "*/15 1-5 * * MON-FRI", "space_refresh_cron": "0 4 * * *"}),
+                       environ={})
+    assert s.automation.reconcile_cron == "*/15 1-5 * * MON-FRI"
+
+
+def test_duckdb_path_whose_folder_cannot_be_created_is_rejected(tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    for path in (blocker / "wh.duckdb", blocker / "sub" / "wh.duckdb"):
+        msg = error_of(with_(warehouse={"duckdb": {"path": str(path)}}))
+        (line,) = [ln for ln in msg.splitlines() if ln.startswith("  - warehouse.duckdb.path: ")]
+        assert repr(str(path)) in line and "cannot be created" in line and str(blocker) in line
+        assert "a writable folder" in line
+    msg = error_of(with_(warehouse={"duckdb": {"path": str(tmp_path)}}))
+    assert "warehouse.duckdb.path" in msg and "is a folder, not a file" in msg
+    assert "warehouse.duckdb.path" in error_of(with_(warehouse={"duckdb": {"path": ""}}))
+
+
+def test_loading_settings_has_no_side_effects(tmp_path: Path) -> None:
+    path = tmp_path / "new" / "deeper" / "wh.duckdb"
+    raw = with_(warehouse={"duckdb": {"path": str(path)}})
+    before = yaml.safe_dump(raw)
+    s = parse_settings(raw, environ={"GENIE_OBS__HISTORY__START_DATE": "2026-02-01"})
+    assert s.warehouse.duckdb.path == str(path) and not (tmp_path / "new").exists()  # checked, not created
+    assert yaml.safe_dump(raw) == before  # the caller's mapping is not changed by the overrides
+    assert parse_settings(with_(warehouse={"duckdb": {"path": ":memory:"}}), environ={})
+
+
+def test_yaml_errors_point_at_the_place_without_echoing_the_text(tmp_path: Path) -> None:
+    secret = SECRETS[0]
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(f"api: {{}}\nclient_secret: {secret}: oops\n")
+    with pytest.raises(SettingsError) as exc:
+        load_settings(bad, environ={})
+    assert "not valid YAML" in str(exc.value) and "line 2" in str(exc.value)
+    assert secret not in full_text(exc.value)
+    with pytest.raises(SettingsError) as exc:
+        parse_settings(GOOD, environ={"GENIE_OBS__CREDENTIALS__CLIENT_SECRET": f"[{secret}"})
+    assert "GENIE_OBS__CREDENTIALS__CLIENT_SECRET" in str(exc.value) and "not valid YAML" in str(exc.value)
+    assert secret not in full_text(exc.value)
+
+
+def test_every_problem_is_one_line() -> None:
+    raw = with_(automation={"reconcile_cron": "61 * * * *"}, history={"start_date": "2999-01-01"}, shema="x")
+    raw["workspaces"][0]["url"] = "https://u:p@x.azuredatabricks.net/a?b#c"
+    lines = error_of(raw).splitlines()
+    assert lines[0] == "invalid settings in settings:" and len(lines) == 5
+    assert all(ln.startswith("  - ") for ln in lines[1:])

@@ -10,9 +10,8 @@ from ..resources import WarehouseResource
 from ..settings import Settings
 from .common import (
     BACKFILL,
-    WAREHOUSE_POOL,
+    add_daily_metadata,
     check,
-    int_metadata,
     md_preview,
     run_slices,
     space_filter,
@@ -24,9 +23,11 @@ AUDIT_GROUP = "genie_audit"
 
 def build_audit_assets(settings: Settings, partitions_def: dg.PartitionsDefinition) -> list[dg.AssetsDefinition]:
     principal = settings.ingestion_principal.identity
-    # Both are SQL run inside the warehouse, one writer at a time, a whole workspace history per backfill run.
+    # Both are SQL run inside the warehouse, one writer at a time (warehouse.session claims the pool
+    # genie_obs_warehouse), a whole workspace history per backfill run.
     shared = {"group_name": AUDIT_GROUP, "partitions_def": partitions_def, "backfill_policy": BACKFILL,
-              "pool": WAREHOUSE_POOL, "kinds": {"sql", settings.warehouse.backend}, "owners": ["team:platform"]}
+              "kinds": {"sql", settings.warehouse.backend}, "owners": ["team:platform"]}
+    wait_s = settings.automation.pool_wait_timeout_s
 
     @dg.asset(
         name="genie_audit_events",
@@ -36,38 +37,35 @@ def build_audit_assets(settings: Settings, partitions_def: dg.PartitionsDefiniti
         check_specs=[
             dg.AssetCheckSpec("matches_source", asset="genie_audit_events",
                               description="Row count equals the source's aibiGenie rows for the partition"),
-            dg.AssetCheckSpec("keys_not_null", asset="genie_audit_events"),
             dg.AssetCheckSpec("event_id_unique", asset="genie_audit_events",
                               description="event_id is unique across the workspace's rows"),
         ],
     )
     def genie_audit_events(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
-        wh = warehouse.get(context)
-        wh.ensure_schema()
+        with warehouse.session(context, wait_s) as wh:
+            wh.ensure_schema()
 
-        def load(sl: Slice) -> int:
-            return wh.replace(
-                "genie_audit_events", "audit/genie_audit_events",
-                {**sl.params(), "ingestion_principal": principal, "space_ids": space_filter(settings, sl.workspace_id)},
-                where={"workspace_id": sl.workspace_id, "event_date": (sl.start_date, sl.end_date)},
+            def load(sl: Slice) -> int:
+                return wh.replace(
+                    "genie_audit_events", "audit/genie_audit_events",
+                    {**sl.params(), "ingestion_principal": principal, "space_ids": space_filter(settings, sl.workspace_id)},
+                    where={"workspace_id": sl.workspace_id, "event_date": (sl.start_date, sl.end_date)},
+                )
+
+            done, _ = run_slices(context, "genie_audit_events", load)
+            quality = sum_first_rows(wh.query("checks/audit_events_slice", {
+                **sl.params(), "space_ids": space_filter(settings, sl.workspace_id)}) for sl in done)
+            for sl in done:
+                add_daily_metadata(context, sl, wh.query("audit/audit_events_summary", sl.params()), row_count="events")
+            return dg.MaterializeResult(
+                check_results=[
+                    check("matches_source", quality["bronze_rows"] == quality["source_rows"],
+                          "bronze rows vs aibiGenie rows in the source audit table",
+                          bronze_rows=quality["bronze_rows"], source_rows=quality["source_rows"]),
+                    check("event_id_unique", quality["duplicate_event_ids"] == 0, "duplicate event ids in the workspace",
+                          duplicate_event_ids=quality["duplicate_event_ids"]),
+                ],
             )
-
-        done, inserted = run_slices(context, "genie_audit_events", load)
-        quality = sum_first_rows(wh.query("checks/audit_events_slice", {
-            **sl.params(), "space_ids": space_filter(settings, sl.workspace_id)}) for sl in done)
-        summary = sum_first_rows(wh.query("audit/audit_events_summary", sl.params()) for sl in done)
-        return dg.MaterializeResult(
-            metadata={"dagster/row_count": inserted, **int_metadata(summary)},
-            check_results=[
-                check("matches_source", quality["bronze_rows"] == quality["source_rows"],
-                      "bronze rows vs aibiGenie rows in the source audit table",
-                      bronze_rows=quality["bronze_rows"], source_rows=quality["source_rows"]),
-                check("keys_not_null", quality["null_keys"] == 0, "rows with a null event_id, event_time or action_name",
-                      null_keys=quality["null_keys"]),
-                check("event_id_unique", quality["duplicate_event_ids"] == 0, "duplicate event ids in the workspace",
-                      duplicate_event_ids=quality["duplicate_event_ids"]),
-            ],
-        )
 
     @dg.asset(
         name="genie_messages_to_fetch",
@@ -77,7 +75,6 @@ def build_audit_assets(settings: Settings, partitions_def: dg.PartitionsDefiniti
         "audit log can tell. A row belongs to the first day it was seen; a partition run recomputes the rows "
         "of the messages it touched from all of bronze, so late audit rows never duplicate or lose a message.",
         check_specs=[
-            dg.AssetCheckSpec("keys_not_null", asset="genie_messages_to_fetch"),
             dg.AssetCheckSpec("key_unique", asset="genie_messages_to_fetch",
                               description="(workspace_id, message_id) is unique across the whole table"),
             dg.AssetCheckSpec("rows_belong_to_partition", asset="genie_messages_to_fetch",
@@ -86,30 +83,29 @@ def build_audit_assets(settings: Settings, partitions_def: dg.PartitionsDefiniti
         ],
     )
     def genie_messages_to_fetch(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
-        wh = warehouse.get(context)
-        wh.ensure_schema()
+        with warehouse.session(context, wait_s) as wh:
+            wh.ensure_schema()
 
-        def upsert(sl: Slice) -> int:
-            return wh.merge("genie_messages_to_fetch", "audit/genie_messages_to_fetch", sl.params(),
-                            keys=["workspace_id", "message_id"])
+            def upsert(sl: Slice) -> int:
+                return wh.merge("genie_messages_to_fetch", "audit/genie_messages_to_fetch", sl.params(),
+                                keys=["workspace_id", "message_id"])
 
-        done, upserted = run_slices(context, "genie_messages_to_fetch", upsert)
-        quality = sum_first_rows(wh.query("checks/messages_to_fetch_slice", sl.params()) for sl in done)
-        summary = sum_first_rows(wh.query("audit/messages_to_fetch_summary", sl.params()) for sl in done)
-        preview = wh.query("audit/messages_to_fetch_preview", done[-1].params()) if done else None
-        metadata = {"dagster/row_count": quality["rows_in_slice"], "rows_upserted": upserted, **int_metadata(summary)}
-        if preview is not None:
-            metadata["preview"] = md_preview(preview)
-        return dg.MaterializeResult(
-            metadata=metadata,
-            check_results=[
-                check("keys_not_null", quality["null_keys"] == 0, "rows with a null key", null_keys=quality["null_keys"]),
-                check("key_unique", quality["duplicate_keys"] == 0, "duplicate (workspace_id, message_id) keys",
-                      duplicate_keys=quality["duplicate_keys"]),
-                check("rows_belong_to_partition", quality["misowned_rows"] == 0 and quality["missing_rows"] == 0,
-                      "messages first seen in the partition that are missing or owned by another day",
-                      misowned_rows=quality["misowned_rows"], missing_rows=quality["missing_rows"]),
-            ],
-        )
+            done, _ = run_slices(context, "genie_messages_to_fetch", upsert)
+            quality = sum_first_rows(wh.query("checks/messages_to_fetch_slice", sl.params()) for sl in done)
+            for sl in done:
+                add_daily_metadata(context, sl, wh.query("audit/messages_to_fetch_summary", sl.params()),
+                                   row_count="messages")
+            preview = wh.query("audit/messages_to_fetch_preview", done[-1].params()) if done else None
+            metadata = {"preview": md_preview(preview)} if preview is not None else {}
+            return dg.MaterializeResult(
+                metadata=metadata,
+                check_results=[
+                    check("key_unique", quality["duplicate_keys"] == 0, "duplicate (workspace_id, message_id) keys",
+                          duplicate_keys=quality["duplicate_keys"]),
+                    check("rows_belong_to_partition", quality["misowned_rows"] == 0 and quality["missing_rows"] == 0,
+                          "messages first seen in the partition that are missing or owned by another day",
+                          misowned_rows=quality["misowned_rows"], missing_rows=quality["missing_rows"]),
+                ],
+            )
 
     return [genie_audit_events, genie_messages_to_fetch]

@@ -10,7 +10,7 @@ from typing import Any
 import dagster as dg
 import pyarrow as pa
 
-from ..partitions import Slice, slices
+from ..partitions import Slice, partition_key, slices
 from ..settings import Settings
 
 BACKFILL = dg.BackfillPolicy.single_run()
@@ -19,8 +19,6 @@ BACKFILL = dg.BackfillPolicy.single_run()
 def space_filter(settings: Settings, workspace_id: str) -> str:
     """The space allow list as the SQL files take it: comma-separated validated ids, '' for every space."""
     return ",".join(settings.workspace(workspace_id).space_ids)
-
-WAREHOUSE_POOL = "genie_obs_warehouse"
 
 
 def run_slices(context: dg.AssetExecutionContext, what: str, work: Callable[[Slice], int]) -> tuple[list[Slice], int]:
@@ -34,6 +32,18 @@ def run_slices(context: dg.AssetExecutionContext, what: str, work: Callable[[Sli
         context.log.info(f"{what}: [{i}/{len(todo)}] workspace {sl} ({sl.days} day(s)): {n} rows in {time.monotonic() - t0:.2f}s")
     context.log.info(f"{what}: {total} rows over {len(todo)} slice(s) in {time.monotonic() - started:.2f}s")
     return todo, total
+
+
+def add_daily_metadata(context: dg.AssetExecutionContext, sl: Slice, per_day: pa.Table, row_count: str) -> None:
+    """Give each (workspace, day) partition of a slice its own figures from a query grouped by ``day``, so that a
+    range run's figures add up over partitions in the UI (a day without rows shows zeros)."""
+    rows = {r.pop("day"): r for r in per_day.to_pylist()}
+    columns = [c for c in per_day.column_names if c != "day"]
+    for day in sl.each_day():
+        figures = rows.get(day) or dict.fromkeys(columns, 0)
+        context.add_asset_metadata({"dagster/row_count": dg.MetadataValue.int(int(figures[row_count] or 0)),
+                                    **int_metadata({k: v or 0 for k, v in figures.items()})},
+                                   partition_key=partition_key(sl.workspace_id, day))
 
 
 def sum_first_rows(tables: Iterable[pa.Table]) -> dict[str, int]:

@@ -11,7 +11,7 @@ import dagster as dg
 from ..dashboard import datasets, html
 from ..resources import WarehouseResource
 from ..settings import Settings
-from .common import WAREHOUSE_POOL, int_metadata
+from .common import int_metadata
 
 
 def dashboard_path(settings: Settings) -> Path:
@@ -24,16 +24,15 @@ def dashboard_asset(settings: Settings, group: str, marts: list[str]) -> dg.Asse
         name="genie_dashboard_html",
         group_name=group,
         deps=marts,
-        pool=WAREHOUSE_POOL,
         kinds={"html"},
         owners=["team:platform"],
         description="A self-contained HTML dashboard over the marts (8 pages, SVG charts, workspace filter; works "
         "offline). Written next to the embedded warehouse file: dashboard/index.html.",
     )
     def genie_dashboard_html(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
-        wh = warehouse.get(context)
-        wh.ensure_schema()
-        data = datasets.load(wh)
+        with warehouse.session(context, settings.automation.pool_wait_timeout_s) as wh:  # pool genie_obs_warehouse
+            wh.ensure_schema()
+            data = datasets.load(wh)
         path = html.write(dashboard_path(settings), data, dt.datetime.now(dt.timezone.utc))
         context.log.info(f"dashboard written to {path}")
         return dg.MaterializeResult(metadata={

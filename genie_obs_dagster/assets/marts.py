@@ -15,7 +15,7 @@ import dagster as dg
 from ..resources import WarehouseResource
 from ..settings import Settings
 from ..warehouse import Warehouse
-from .common import WAREHOUSE_POOL, check
+from .common import check
 from .dashboard import dashboard_asset
 from .messages import space_filter
 
@@ -95,7 +95,6 @@ def _mart_asset(mart: Mart, settings: Settings) -> dg.AssetsDefinition:
         name=mart.name,
         group_name=MART_GROUP,
         deps=list(mart.deps),
-        pool=WAREHOUSE_POOL,
         kinds={"sql", settings.warehouse.backend},
         owners=["team:platform"],
         description=f"{mart.description} Grain: ({', '.join(mart.grain)}). Rebuilt in full from the base tables.",
@@ -103,10 +102,10 @@ def _mart_asset(mart: Mart, settings: Settings) -> dg.AssetsDefinition:
         check_specs=specs,
     )
     def _asset(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
-        wh = warehouse.get(context)
-        wh.ensure_schema()
-        inserted = rebuild(wh, mart, settings)
-        q = {k: int(v or 0) for k, v in wh.query(f"checks/marts/{mart.name}").to_pylist()[0].items()}
+        with warehouse.session(context, settings.automation.pool_wait_timeout_s) as wh:  # pool genie_obs_warehouse
+            wh.ensure_schema()
+            inserted = rebuild(wh, mart, settings)
+            q = {k: int(v or 0) for k, v in wh.query(f"checks/marts/{mart.name}").to_pylist()[0].items()}
         context.log.info(f"{mart.name}: {inserted} rows")
         results = [check("grain", q["null_keys"] == 0 and q["duplicate_keys"] == 0,
                          f"rows with a null or repeated ({', '.join(mart.grain)})",

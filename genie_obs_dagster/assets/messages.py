@@ -93,8 +93,7 @@ def add_partition_metadata(context: dg.AssetExecutionContext, wh: Warehouse, r: 
     """Each (workspace, day) partition gets its own figures, so that sums over partitions in the UI add up."""
     tables = {row["first_seen_date"]: row for row in wh.query(
         "genie/messages_by_day", {**r.slice.params(), "space_ids": spaces}).to_pylist()}
-    day = r.slice.start_date
-    while day <= r.slice.end_date:
+    for day in r.slice.each_day():
         key = partition_key(r.slice.workspace_id, day)
         done, held = r.by_day.get(day, Counter()), tables.get(day, {})
         context.add_asset_metadata(int_metadata({
@@ -105,7 +104,6 @@ def add_partition_metadata(context: dg.AssetExecutionContext, wh: Warehouse, r: 
             **int_metadata({"failed_this_run": done["failed"], "open_errors": held.get("open_fetch_errors") or 0}),
             "failed_by_type": dg.MetadataValue.json({k[5:]: v for k, v in done.items() if k.startswith("type:")}),
         }, asset_key="message_fetch_errors", partition_key=key)
-        day += dt.timedelta(days=1)
 
 
 def add_workspace_api_metadata(context: dg.AssetExecutionContext, results: Sequence[SliceResult]) -> None:

@@ -1,13 +1,17 @@
 """A Genie REST client for one workspace: request budget, bounded retries honouring ``Retry-After``,
 a per-request timeout, pagination, and failures classified for ``message_fetch_errors``.
 
-OAuth tokens come from databricks-sdk (:mod:`.auth`); requests go through one pooled ``requests``
-session so that every attempt, 429 and retry is ours to count, bound and report (the SDK's own retry
-loop would hide them). Responses are checked against the SDK's dataclasses before use.
+OAuth tokens come from :mod:`.auth`; getting one is part of each attempt, so a token endpoint that fails
+transiently (5xx, 429, timeout, connection) is retried with the same budget, backoff and counters as the API
+call itself, while a rejected credential fails the call at once (``NO_TOKEN``). Requests go through one pooled
+``requests`` session so that every attempt, 429 and retry is ours to count, bound and report (the SDK's own
+retry loop would hide them). Responses are checked against the SDK's dataclasses and the documented JSON
+types before use: a body of the wrong shape is ``MALFORMED_RESPONSE`` for that call only.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import random
 import re
@@ -22,8 +26,9 @@ from databricks.sdk.service.dashboards import GenieMessage, GenieSpace
 from requests.adapters import HTTPAdapter
 
 from . import errors as E
-from .auth import OAuthTokenSource
+from .auth import CredentialError, OAuthTokenSource
 from .budget import RequestBudget
+from .rows import message_problem, user_problem
 
 log = logging.getLogger(__name__)
 HEX32 = re.compile(r"^[0-9a-f]{32}$")
@@ -49,6 +54,7 @@ class CallStats:
     throttled: int = 0
     retries: int = 0
     token_refreshes: int = 0
+    token_failures: int = 0        # attempts that found no token (token endpoint down, credential rejected)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def add(self, **deltas: int) -> None:
@@ -58,7 +64,21 @@ class CallStats:
 
     def as_dict(self) -> dict[str, int]:
         return {"requests": self.requests, "throttled_429": self.throttled, "retries": self.retries,
-                "token_refreshes": self.token_refreshes}
+                "token_refreshes": self.token_refreshes, "token_failures": self.token_failures}
+
+
+def _retryable(error: E.GenieApiError) -> bool:
+    """Worth another attempt within the same call (later runs retry every non-permanent error anyway)."""
+    if isinstance(error, CredentialError):
+        return error.transient
+    return error.error_type in E.RETRYABLE
+
+
+def _header_seconds(value: str | None) -> float | None:
+    try:
+        return float(value) if value is not None else None
+    except ValueError:
+        return None
 
 
 def check_id(value: str, what: str) -> str:
@@ -70,12 +90,13 @@ def check_id(value: str, what: str) -> str:
 
 class GenieClient:
     def __init__(self, workspace_id: str, host: str, tokens: OAuthTokenSource, settings: ClientSettings | None = None,
-                 sleep: Callable[[float], None] = time.sleep):
+                 sleep: Callable[[float], None] = time.sleep, clock: Callable[[], float] = time.monotonic):
+        """``sleep`` and ``clock`` are injectable together (a fake clock that ``sleep`` advances)."""
         self.workspace_id = workspace_id
         self.host = host.rstrip("/")
         self.tokens = tokens
         self.settings = settings or ClientSettings()
-        self.budget = RequestBudget(self.settings.rate_per_s, sleep=sleep)
+        self.budget = RequestBudget(self.settings.rate_per_s, clock=clock, sleep=sleep)
         self.stats = CallStats()
         self._sleep = sleep
         self._session = requests.Session()
@@ -87,6 +108,7 @@ class GenieClient:
 
     def close(self) -> None:
         self._session.close()
+        self.tokens.close()
 
     # -- transport -----------------------------------------------------------------------------------
     def _backoff(self, attempt: int) -> float:
@@ -99,51 +121,69 @@ class GenieClient:
         refreshed = False
         for attempt in range(1, self.settings.max_attempts + 1):
             self.budget.acquire()
-            headers = self.tokens.headers()
             self.stats.add(requests=1, retries=1 if attempt > 1 else 0)
             try:
-                resp = self._session.request(method, self.host + path, params=params, headers=headers,
-                                             timeout=self.settings.timeout_s)
-            except requests.Timeout:
-                last = E.GenieApiError(E.TIMEOUT, f"no answer within {self.settings.timeout_s:g}s", attempts=attempt)
-            except (requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError) as exc:
-                last = E.GenieApiError(E.MALFORMED_RESPONSE, f"truncated body: {type(exc).__name__}", attempts=attempt)
-            except requests.RequestException as exc:
-                last = E.GenieApiError(E.SERVER_ERROR, f"connection failed: {type(exc).__name__}", attempts=attempt)
+                headers = self.tokens.headers()
+            except CredentialError as exc:
+                self.stats.add(token_failures=1)
+                exc.attempts = attempt
+                if not exc.transient:  # a rejected or missing credential: asking again now will not help
+                    raise
+                last = exc
+                if exc.cause == E.RATE_LIMITED:
+                    self.stats.add(throttled=1)
+                    self.budget.pause(self._clamp(exc.retry_after_s, attempt))
+                    continue
             else:
-                if resp.status_code == 200:
-                    try:
-                        body = resp.json()
-                    except ValueError:
-                        body = None
-                    if isinstance(body, dict):
-                        return body
-                    last = E.GenieApiError(E.MALFORMED_RESPONSE, "body is not a JSON object", 200, attempts=attempt)
-                else:
-                    last = self._http_error(resp, attempt)
-                    if last.error_type == E.AUTH_ERROR and not refreshed:
-                        # A token can expire or be revoked between the SDK's refresh and our call: renew once.
-                        refreshed = True
-                        self.tokens.invalidate()
-                        self.stats.add(token_refreshes=1)
-                        continue
-                    if last.error_type == E.RATE_LIMITED:
-                        self.stats.add(throttled=1)
-                        self.budget.pause(self._retry_after(resp, attempt))
-                        continue
-            if last.error_type not in E.RETRYABLE or attempt == self.settings.max_attempts:
+                got = self._send(method, path, params, headers, attempt)
+                if isinstance(got, dict):
+                    return got
+                last = got
+                if last.error_type == E.AUTH_ERROR and not refreshed:
+                    # A token can expire or be revoked between its refresh and our call: renew once.
+                    refreshed = True
+                    self.tokens.invalidate()
+                    self.stats.add(token_refreshes=1)
+                    continue
+                if last.error_type == E.RATE_LIMITED:
+                    self.stats.add(throttled=1)
+                    self.budget.pause(self._clamp(last.retry_after_s, attempt))
+                    continue
+            if not _retryable(last) or attempt == self.settings.max_attempts:
                 break
             self._sleep(self._backoff(attempt))
         assert last is not None
         last.attempts = attempt
         raise last
 
-    def _retry_after(self, resp: requests.Response, attempt: int) -> float:
-        header = resp.headers.get("Retry-After", "")
+    def _send(self, method: str, path: str, params: Mapping[str, Any] | None, headers: Mapping[str, str],
+              attempt: int) -> dict[str, Any] | E.GenieApiError:
+        """One HTTP attempt: the JSON object, or the classified failure (``retry_after_s`` set on a 429)."""
         try:
-            wait = float(header)
-        except ValueError:
-            wait = self._backoff(attempt)
+            resp = self._session.request(method, self.host + path, params=params, headers=headers,
+                                         timeout=self.settings.timeout_s)
+        except requests.Timeout:
+            return E.GenieApiError(E.TIMEOUT, f"no answer within {self.settings.timeout_s:g}s", attempts=attempt)
+        except (requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError) as exc:
+            return E.GenieApiError(E.MALFORMED_RESPONSE, f"truncated body: {type(exc).__name__}", attempts=attempt)
+        except requests.RequestException as exc:
+            return E.GenieApiError(E.SERVER_ERROR, f"connection failed: {type(exc).__name__}", attempts=attempt)
+        if resp.status_code == 200:
+            try:  # JSON is UTF-8 (RFC 8259): undecodable bytes are a broken body, not text to guess at
+                body = json.loads(resp.content)
+            except ValueError:  # UnicodeDecodeError included
+                body = None
+            if isinstance(body, dict):
+                return body
+            return E.GenieApiError(E.MALFORMED_RESPONSE, "body is not a UTF-8 JSON object", 200, attempts=attempt)
+        error = self._http_error(resp, attempt)
+        if error.error_type == E.RATE_LIMITED:
+            error.retry_after_s = _header_seconds(resp.headers.get("Retry-After"))
+        return error
+
+    def _clamp(self, retry_after: float | None, attempt: int) -> float:
+        """How long to pause every caller after a 429: the server's ``Retry-After``, else our backoff."""
+        wait = self._backoff(attempt) if retry_after is None else retry_after
         return min(max(wait, 0.0), self.settings.max_retry_after_s)
 
     @staticmethod
@@ -172,12 +212,22 @@ class GenieClient:
 
     # -- Genie endpoints -------------------------------------------------------------------------------
     def get_message(self, space_id: str, conversation_id: str, message_id: str) -> dict[str, Any]:
+        """The message as the API answers it, checked: the message asked for, a known status, a creation time,
+        and every field of its documented JSON type (else ``MALFORMED_RESPONSE``, never another exception)."""
         path = (f"/api/2.0/genie/spaces/{check_id(space_id, 'space id')}/conversations/"
                 f"{check_id(conversation_id, 'conversation id')}/messages/{check_id(message_id, 'message id')}")
         body = self.request("GET", path)
-        parsed = GenieMessage.from_dict(body)
-        if (parsed.message_id or parsed.id) != message_id or parsed.status is None or not parsed.created_timestamp:
-            raise E.GenieApiError(E.MALFORMED_RESPONSE, "message body lacks message_id, a known status or created_timestamp", 200)
+        problem = message_problem(body)
+        if problem is None:
+            try:
+                parsed = GenieMessage.from_dict(body)
+            except Exception as exc:  # the SDK's parser meets a shape it does not expect
+                problem = f"does not parse as a GenieMessage ({type(exc).__name__})"
+            else:
+                if (parsed.message_id or parsed.id) != message_id or parsed.status is None or not parsed.created_timestamp:
+                    problem = "lacks message_id, a known status or created_timestamp"
+        if problem is not None:
+            raise E.GenieApiError(E.MALFORMED_RESPONSE, f"message body {problem}", 200)
         return body
 
     def get_space(self, space_id: str, include_serialized_space: bool = True) -> dict[str, Any]:
@@ -212,6 +262,9 @@ class GenieClient:
             if exc.error_type not in (E.NOT_FOUND, E.PERMISSION_DENIED):
                 raise
             user = None
+        problem = user_problem(user)
+        if problem is not None:  # not cached: a later message (or run) asks again
+            raise E.GenieApiError(E.MALFORMED_RESPONSE, f"SCIM user body {problem}", 200)
         with self._users_lock:
             self._users[user_id] = user
         return user

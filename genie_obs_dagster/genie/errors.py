@@ -27,6 +27,7 @@ class GenieApiError(Exception):
     http_status: int | None = None
     error_code: str | None = None
     attempts: int = 1
+    retry_after_s: float | None = None  # what the server asked for (429), while the call is retried
 
     def __str__(self) -> str:
         status = f" HTTP {self.http_status}" if self.http_status else ""
@@ -52,4 +53,8 @@ def classify_status(status: int) -> str:
     return BAD_REQUEST
 
 
+# Retried within the same call. A body that is broken on the wire (cut off, not JSON, not UTF-8) may come
+# out right next time; a well-formed body of the wrong shape (see ``rows.shape``) is not asked again within
+# the call. Either way MALFORMED_RESPONSE is not PERMANENT: later runs retry the message with the sensor's
+# back-off, up to its max attempts. A token endpoint failing transiently is retried too (``CredentialError``).
 RETRYABLE = frozenset({RATE_LIMITED, SERVER_ERROR, TIMEOUT, MALFORMED_RESPONSE})

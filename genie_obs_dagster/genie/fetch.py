@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 from .client import GenieClient
 from .errors import GenieApiError
-from .rows import FINAL, FetchOutcome, MessageRef
+from .rows import FINAL, FetchOutcome, MessageRef, shape
 
 log = logging.getLogger(__name__)
 
@@ -49,12 +49,14 @@ class FetchSummary:
 
 
 def fetch_one(client: GenieClient, ref: MessageRef) -> FetchOutcome:
+    """One message, with its asker, shaped into its ``message_details`` row; every failure, including an
+    answer that cannot be stored, is the outcome's classified error (never an exception)."""
     now = dt.datetime.now(dt.timezone.utc)
     try:
         message = client.get_message(ref.space_id, ref.conversation_id, ref.message_id)
-        user_id = message.get("user_id")
+        user_id = message.get("user_id")  # checked by get_message: an integer (or its decimal string)
         user = client.get_user(int(user_id)) if user_id else None
-        return FetchOutcome(ref, now, 1, message=message, user=user)
+        return shape(FetchOutcome(ref, now, 1, message=message, user=user))
     except GenieApiError as exc:
         return FetchOutcome(ref, now, 1, error=exc)
 

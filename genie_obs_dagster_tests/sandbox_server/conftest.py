@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import os
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -36,15 +35,6 @@ class MutableClock:
 
     def advance(self, **delta: float) -> None:
         self.now += dt.timedelta(**delta)
-
-
-@pytest.fixture(autouse=True)
-def _isolated_sdk_config(monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> None:
-    """Keep a developer's DATABRICKS_* variables and ~/.databrickscfg out of the SDK's config resolution."""
-    for name in list(os.environ):
-        if name.startswith("DATABRICKS_"):
-            monkeypatch.delenv(name)
-    monkeypatch.setenv("DATABRICKS_CONFIG_FILE", str(tmp_path / "no-databrickscfg"))
 
 
 @pytest.fixture

@@ -183,7 +183,7 @@ def test_latency_is_added_to_every_answer(make_sim, wid: str) -> None:  # type: 
     sim = make_sim(faults=WorkspaceFaults(requests_per_second=None, latency_s=0.15, jitter_s=0.05))
     started = time.monotonic()
     assert requests.get(f"{sim.urls[wid]}/.well-known/databricks-config", timeout=5).status_code == 200
-    assert 0.15 <= time.monotonic() - started < 1.0
+    assert time.monotonic() - started >= 0.15  # a floor only: a busy machine may take longer, never less
 
 
 def test_fault_draws_are_deterministic_when_seeded(make_sim, scenario: Scenario, wid: str) -> None:  # type: ignore[no-untyped-def]

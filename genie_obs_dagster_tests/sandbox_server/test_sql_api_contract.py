@@ -70,13 +70,16 @@ def client(sim: SimulatedDatabricks, wid: str) -> WorkspaceClient:
     return sdk_client(sim.urls[wid], sim.client_id, sim.client_secret)
 
 
+SAFETY_S = 120  # outer limit of waits on the simulated warehouse: a safety net, never what is tested
+
+
 @pytest.fixture
 def w(sim: SimulatedDatabricks, wid: str) -> WorkspaceClient:
     return client(sim, wid)
 
 
 def wait_for(w: WorkspaceClient, statement_id: str, states: set[StatementState] = TERMINAL) -> StatementResponse:
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + SAFETY_S
     while time.monotonic() < deadline:
         resp = w.statement_execution.get_statement(statement_id)
         assert resp.status is not None
@@ -297,12 +300,12 @@ def test_waiting_statement_does_not_block_genie(make_sql_sim: Callable[..., Simu
     assert spaces
     statement_id = sim.sql_statements(wid)[0].statement_id
     w.statement_execution.cancel_execution(statement_id)
-    waiting.join(30)
+    waiting.join(SAFETY_S)
     assert answers and answers[0].status is not None and answers[0].status.state is StatementState.CANCELED
 
 
 def _engine_running(engines: FakeFactory) -> bool:
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + SAFETY_S
     while time.monotonic() < deadline:
         if engines.engines and engines.engines[0].running.wait(0.05):
             return True

@@ -8,8 +8,5 @@ SELECT
       AND event_date BETWEEN :start_date AND :end_date
       AND (:space_ids = '' OR request_params['space_id'] IS NULL
            OR array_contains(split(:space_ids, ','), request_params['space_id']))) AS source_rows,
-  (SELECT COUNT(*) FROM main.genie_analytics.genie_audit_events
-    WHERE workspace_id = :workspace_id AND event_date BETWEEN :start_date AND :end_date
-      AND (event_id IS NULL OR event_time IS NULL OR action_name IS NULL)) AS null_keys,
   (SELECT COUNT(*) - COUNT(DISTINCT event_id) FROM main.genie_analytics.genie_audit_events
     WHERE workspace_id = :workspace_id) AS duplicate_event_ids

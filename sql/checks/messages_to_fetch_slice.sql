@@ -1,4 +1,4 @@
--- Data-quality figures of silver for one workspace: null keys, duplicate keys (table-wide for the
+-- Data-quality figures of silver for one workspace: duplicate keys (table-wide for the
 -- workspace, since a message may be seen on several days), and rows whose owning day disagrees with
 -- the earliest person event in bronze (stale ownership after late audit rows).
 -- Params: :workspace_id, :start_date, :end_date
@@ -10,11 +10,6 @@ WITH first_seen AS (
   GROUP BY message_id
 )
 SELECT
-  (SELECT COUNT(*) FROM main.genie_analytics.genie_messages_to_fetch
-    WHERE workspace_id = :workspace_id AND first_seen_date BETWEEN :start_date AND :end_date) AS rows_in_slice,
-  (SELECT COUNT(*) FROM main.genie_analytics.genie_messages_to_fetch
-    WHERE workspace_id = :workspace_id
-      AND (message_id IS NULL OR space_id IS NULL OR conversation_id IS NULL)) AS null_keys,
   (SELECT COUNT(*) - COUNT(DISTINCT message_id) FROM main.genie_analytics.genie_messages_to_fetch
     WHERE workspace_id = :workspace_id) AS duplicate_keys,
   (SELECT COUNT(*) FROM main.genie_analytics.genie_messages_to_fetch AS s

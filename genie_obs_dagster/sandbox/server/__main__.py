@@ -70,14 +70,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     sim = build(args)
     urls = sim.start()
     s = sim.scenario
-    print(f"Simulated Databricks: seed {s.seed}, {s.start_date} + {s.days} days, {len(s.spaces)} spaces, "
-          f"{len(s.messages)} messages")
-    for wid, url in urls.items():
-        print(f"  workspace {wid}: {url}")
-    # Sandbox credentials (not a real secret): printed so a client can be pointed at the sandbox.
-    print(f"OAuth M2M: client_id={sim.client_id} client_secret={sim.client_secret}")
-    print("Press Ctrl-C to stop.", flush=True)
-    serve_until_stopped(sim.stop)
+
+    def announce() -> None:  # inside the serving loop's guard: a Ctrl-C right after the banner stops cleanly
+        print(f"Simulated Databricks: seed {s.seed}, {s.start_date} + {s.days} days, {len(s.spaces)} spaces, "
+              f"{len(s.messages)} messages")
+        for wid, url in urls.items():
+            print(f"  workspace {wid}: {url}")
+        # Sandbox credentials (not a real secret): printed so a client can be pointed at the sandbox.
+        print(f"OAuth M2M: client_id={sim.client_id} client_secret={sim.client_secret}")
+        print("Press Ctrl-C to stop.", flush=True)
+
+    serve_until_stopped(sim.stop, announce)
     return 0
 
 

@@ -134,6 +134,11 @@ class WorkspaceApp:
                 self.state.emit_audit(action=route.action, caller=call.principal, params=call.audit_params,
                                       status=resp.status, error=error.audit_message if error else None,
                                       user_agent=req.header("User-Agent"), client_ip=req.client_ip, now=call.now)
+        rewrite = limiter.config.rewrite_body
+        if rewrite is not None and route is not None and 200 <= resp.status < 300:
+            replaced = rewrite(route.kind, call.path, resp.body)
+            if replaced is not None:
+                resp.body = replaced
         if fault is not None and fault.effect not in HTTP_FAULTS:
             _break_body(resp, fault)
         resp.headers["x-databricks-org-id"] = self.state.workspace.workspace_id
@@ -177,11 +182,13 @@ def _check_kinds(faults: WorkspaceFaults) -> None:
             raise ValueError(f"fault {f.effect!r} targets unknown route kinds {sorted(unknown)}; known: {sorted(ROUTE_KINDS)}")
 
 
-def serve_until_stopped(stop: Callable[[], None]) -> None:
-    """Block the foreground process until Ctrl-C or SIGTERM, then call ``stop``."""
+def serve_until_stopped(stop: Callable[[], None], announce: Callable[[], None] = lambda: None) -> None:
+    """Block the foreground process until Ctrl-C or SIGTERM, then call ``stop``. ``announce`` (the banner that tells
+    a user or a test to press Ctrl-C) runs inside the guard, so a Ctrl-C right after it still stops cleanly."""
     done = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: done.set())
     try:
+        announce()
         while not done.wait(0.5):
             pass
     except KeyboardInterrupt:

@@ -16,7 +16,7 @@ import random
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 # Faults answered instead of running the handler: (status, error_code, message).
@@ -68,6 +68,9 @@ class WorkspaceFaults:
     - ``faults``: injected faults, checked in order; at most one fires per request.
     - ``revoked_space_ids`` (403) and ``deleted_space_ids`` (404), on top of ``Space.deleted``.
     - ``seed``: makes fault draws and jitter repeatable (for a given order of requests).
+    - ``rewrite_body``: ``(route kind, path params, body) -> bytes | None``, applied to successful answers:
+      the bytes to send instead (a hostile answer to one message or user: wrong JSON types, invalid UTF-8,
+      lone surrogates), or ``None`` to send the real one.
     """
 
     latency_s: float = 0.0
@@ -80,6 +83,7 @@ class WorkspaceFaults:
     revoked_space_ids: frozenset[str] = frozenset()
     deleted_space_ids: frozenset[str] = frozenset()
     seed: int = 0
+    rewrite_body: Callable[[str, Mapping[str, str], bytes], bytes | None] | None = None
 
     def __post_init__(self) -> None:
         for name in ("revoked_space_ids", "deleted_space_ids"):
@@ -165,6 +169,14 @@ class Limiter:
         with self._lock:
             wait = self._questions.admit()
         return _retry_after(wait) if wait else 0
+
+    def fired(self) -> dict[str, int]:
+        """How many times each fault effect fired since these faults were set (for benchmarks)."""
+        out: dict[str, int] = {}
+        with self._lock:
+            for fault, n in zip(self.config.faults, self._fired, strict=True):
+                out[fault.effect] = out.get(fault.effect, 0) + n
+        return out
 
     def draw(self, kind: str) -> Fault | None:
         """The fault that fires for a request of ``kind``, if any (first matching fault wins)."""

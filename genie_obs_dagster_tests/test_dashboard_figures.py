@@ -1,0 +1,384 @@
+"""Every headline figure of the local dashboard against the sandbox's ground truth, without a browser.
+
+The page (``dashboard/static/dashboard.js``) only sums and divides the embedded datasets (``sql/dashboards/*.sql``)
+for the selected workspace; ``page_figures`` below does the same sums in Python on the data embedded in the written
+``index.html``, one entry per KPI card and per chart series, and ``true_figures`` computes each of them from the
+scenario alone (through ``test_marts.truth``), never from our tables. Both run for every workspace filter ('all' and
+each workspace). ``test_marts`` compares the marts row by row; this compares what the page shows.
+
+Figures without a ground truth in the scenario (when data was fetched, the age of the data) are compared with an
+independent SQL over the base tables. When Chromium is installed, one test also checks that the page's own KPI
+values equal ``page_figures`` (so that this Python reading of dashboard.js stays right).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from collections import Counter, defaultdict
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from genie_obs_dagster.sandbox.server.wire import SQL_STATUSES
+
+from .browser import chromium_or_skip, dump_dom
+from .conftest import WORKSPACES
+from .test_marts import Truth, World, _items, close, dashboard_file, percentile_cont, rate, truth, world  # noqa: F401
+
+FILTERS = ("all", *WORKSPACES)
+Data = dict[str, list[dict[str, Any]]]
+
+
+def embedded_data(w: World) -> dict[str, Any]:
+    """The JSON the written page carries (what the browser draws from)."""
+    text = dashboard_file(w).read_text()
+    found = re.search(r'<script type="application/json" id="dashboard-data">(.*?)</script>', text, re.S)
+    assert found, "no embedded data in the page"
+    return json.loads(found.group(1))
+
+
+# -- what the page shows: dashboard.js's sums, in Python -----------------------------------------------------
+
+
+def _sum(rows: list[dict[str, Any]], key: str) -> float:
+    return sum(r[key] or 0 for r in rows)
+
+
+def _ratio(a: float, b: float) -> float | None:
+    return a / b if b else None
+
+
+def _per(rows: list[dict[str, Any]], by: Callable[[dict[str, Any]], Any], key: str | None = None) -> dict[Any, float]:
+    """Sums of ``key`` (or row counts) per group, zero groups dropped (a chart draws nothing for them)."""
+    out: dict[Any, float] = defaultdict(float)
+    for r in rows:
+        out[by(r)] += 1 if key is None else (r[key] or 0)
+    return {k: v for k, v in out.items() if v}
+
+
+def page_figures(data: Data, ws: str) -> dict[str, Any]:
+    def rows(name: str) -> list[dict[str, Any]]:
+        return [r for r in data[name] if ws == "all" or r["workspace_id"] == ws]
+
+    def scoped(name: str) -> list[dict[str, Any]]:
+        return [r for r in data[name] if r["scope"] == ws]
+
+    act, lb, ph, fe = rows("daily_activity"), rows("space_leaderboard"), rows("pipeline_health"), rows("fetch_errors")
+    fl, neg, pr = rows("failures"), rows("negative_feedback"), rows("recent_prompts")
+    perf, hist, sc, ch = rows("sql_performance"), rows("sql_duration_histogram"), rows("space_config"), rows("config_changes")
+    ad, top = scoped("adoption_daily"), scoped("top_askers")
+    people = top[0]["askers_in_scope"] if top else 0
+    finished = _sum(act, "completed") + _sum(act, "failed") + _sum(act, "cancelled")
+    last = ad[-1] if ad else None
+    space = lambda r: (r["workspace_id"], r["space_id"])  # noqa: E731
+    day = lambda r: r["activity_date"]  # noqa: E731
+    per_day_statements = _per(act, day, "sql_statements")
+    per_day_duration = _per(act, day, "sql_total_duration_ms")
+    return {
+        # executive summary: KPI cards
+        "kpi questions": _sum(act, "questions"),
+        "kpi conversations": _sum(lb, "conversations"),
+        "kpi people asking": people,
+        "kpi spaces used": sum(1 for r in lb if r["questions"] > 0),
+        "kpi success rate": _ratio(_sum(act, "completed"), finished),
+        "kpi positive feedback share": _ratio(_sum(act, "positive_feedback"),
+                                              _sum(act, "positive_feedback") + _sum(act, "negative_feedback")),
+        "kpi coverage": _ratio(_sum(ph, "messages_with_details"), _sum(ph, "messages_listed")),
+        # executive summary: charts
+        "questions per day by outcome": {o: _per(act, day, o) for o in ("completed", "failed", "cancelled", "in_progress", "not_fetched")},
+        "outcomes donut": {o: _sum(act, o) for o in ("completed", "failed", "cancelled", "in_progress", "not_fetched")},
+        "top spaces": {space(r): r["questions"] for r in lb if r["questions"]},
+        "active askers per day": {r["activity_date"]: r["active_askers"] for r in ad if r["active_askers"]},
+        "weekly active askers per day": {r["activity_date"]: r["weekly_active_askers"] for r in ad if r["weekly_active_askers"]},
+        # usage
+        "questions per day by space": {k: v for k, v in _per(act, lambda r: (space(r), day(r)), "questions").items()},
+        "success rate by space": {space(r): r["success_rate"] for r in lb if r["success_rate"] is not None},
+        "new conversations per day": _per(act, day, "new_conversations"),
+        "continued conversations per day": {k: v for k, v in {
+            d: _per(act, day, "conversations").get(d, 0) - _per(act, day, "new_conversations").get(d, 0)
+            for d in _per(act, day, "conversations")}.items() if v},
+        "askers by space": {space(r): r["askers"] for r in lb if r["questions"]},
+        # quality and feedback
+        "kpi failed answers": _sum(act, "failed"),
+        "kpi failure rate": _ratio(_sum(act, "failed"), finished),
+        "kpi rated positive": _sum(act, "positive_feedback"),
+        "kpi rated negative": _sum(act, "negative_feedback"),
+        "kpi review requests": _sum(act, "review_requests"),
+        "feedback per day": {k: _per(act, day, k) for k in ("positive_feedback", "negative_feedback", "review_requests")},
+        "failures by error type": _per(fl, lambda r: r["error_type"], "failures"),
+        "failures per day by error type": _per(fl, lambda r: (r["error_type"], day(r)), "failures"),
+        "feedback by space": {space(r): (r["positive_feedback"], r["negative_feedback"]) for r in lb
+                              if r["positive_feedback"] + r["negative_feedback"] > 0},
+        "answers rated negative": sorted(r["message_id"] for r in neg),
+        # prompts and SQL
+        "answer kinds donut": {
+            "sql": sum(1 for r in pr if r["query_sql"]),
+            "text only": sum(1 for r in pr if not r["query_sql"] and r["outcome"] == "completed"),
+            "no answer": sum(1 for r in pr if not r["query_sql"] and r["outcome"] != "completed")},
+        "latest questions by space": _per(pr, lambda r: (r["workspace_id"], r["space"])),
+        # SQL performance
+        "kpi sql statements": _sum(perf, "statements"),
+        "kpi failed statements": _sum(perf, "failed_statements"),
+        "kpi average duration": _ratio(_sum(act, "sql_total_duration_ms"), _sum(perf, "statements_with_history")),
+        "kpi rows read": _sum(perf, "read_rows"),
+        "kpi data read": _sum(perf, "read_bytes"),
+        "duration histogram": _per(hist, lambda r: r["bucket"], "statements"),
+        "duration p50 and p90 by space": {space(r): (r["duration_p50_ms"], r["duration_p90_ms"]) for r in perf},
+        "failed statements per day": _per(act, day, "failed_statements"),
+        "succeeded statements per day": {d: n - _per(act, day, "failed_statements").get(d, 0)
+                                         for d, n in per_day_statements.items() if n - _per(act, day, "failed_statements").get(d, 0)},
+        "average duration per day": {d: per_day_duration.get(d, 0) / n for d, n in per_day_statements.items()},
+        # adoption
+        "kpi people": people,
+        "kpi active on the last day": last["active_askers"] if last else None,
+        "kpi active in the last 7 days": last["weekly_active_askers"] if last else None,
+        "kpi questions per person": _ratio(_sum(ad, "questions"), people),
+        "new askers per day": {r["activity_date"]: r["new_askers"] for r in ad if r["new_askers"]},
+        "returning askers per day": {r["activity_date"]: r["returning_askers"] for r in ad if r["returning_askers"]},
+        "top users": [(r["asker"], r["questions"]) for r in top][:10],
+        # space configuration
+        "what each space knows": {space(r): (r["tables"], r["example_sqls"] + r["text_instructions"], r["benchmarks"]) for r in sc},
+        "configuration versions": Counter(space(r) for r in ch),
+        # pipeline health
+        "kpi health coverage": _ratio(_sum(ph, "messages_with_details"), _sum(ph, "messages_listed")),
+        "kpi pending": _sum(ph, "messages_pending"),
+        "kpi missing details": _sum(ph, "messages_missing"),
+        "kpi open fetch errors": _sum(fe, "open_errors"),
+        "kpi found only by the api": _sum(ph, "messages_api_only"),
+        "coverage by workspace": {r["workspace_id"]: r["coverage"] for r in ph},
+        "open fetch errors by type": {(r["workspace_id"], r["object_type"], r["error_type"]): r["open_errors"]
+                                      for r in fe if r["open_errors"] > 0},
+        "audit events and latest audit event": {r["workspace_id"]: (r["audit_events"], r["latest_audit_event_time"]) for r in ph},
+    }
+
+
+# -- the ground truth, from the scenario only -----------------------------------------------------------------
+
+BUCKETS = ((250, "< 0.25 s"), (1000, "0.25-1 s"), (2000, "1-2 s"), (5000, "2-5 s"), (10000, "5-10 s"), (30000, "10-30 s"))
+
+
+def _bucket(ms: int) -> str:
+    return next((name for limit, name in BUCKETS if ms < limit), ">= 30 s")
+
+
+def _drop_zero(d: dict[Any, float]) -> dict[Any, float]:
+    return {k: v for k, v in d.items() if v}
+
+
+def true_figures(w: World, ws: str) -> dict[str, Any]:
+    everything = truth(w)
+    t = [x for k, x in everything.items() if ws == "all" or k[0] == ws]
+    audit = {k for k in w.scenario.expected_messages_to_fetch() if ws == "all" or k[0] == ws}
+    listed = [everything[k] for k in audit]
+    iso = lambda d: d.isoformat()  # noqa: E731
+    space = lambda x: (x.m.workspace_id, x.m.space_id)  # noqa: E731
+    n = Counter(x.outcome for x in t)
+    finished = n["completed"] + n["failed"] + n["cancelled"]
+    pos, negative = sum(x.rating == "POSITIVE" for x in t), sum(x.rating == "NEGATIVE" for x in t)
+    stmts = [x for x in t if x.statement]
+    askers = {x.asker for x in t}
+    by_day: dict[dt.date, set[str]] = defaultdict(set)
+    for x in t:
+        by_day[x.day].add(x.asker)
+    spine = sorted(by_day)
+    spine = [spine[0] + dt.timedelta(days=i) for i in range((spine[-1] - spine[0]).days + 1)]
+    first: dict[str, dt.date] = {}
+    for d in spine:
+        for a in sorted(by_day.get(d, ())):
+            first.setdefault(a, d)
+    weekly = {d: set().union(*(by_day.get(d - dt.timedelta(days=i), set()) for i in range(7))) for d in spine}
+    started: dict[tuple[str, str], dt.datetime] = {}
+    for x in everything.values():
+        conv = (x.m.workspace_id, x.m.conversation_id)
+        started[conv] = min(started.get(conv, x.m.created_at), x.m.created_at)
+    day_convs: dict[dt.date, set[tuple[str, str]]] = defaultdict(set)
+    for x in t:
+        day_convs[x.day].add((x.m.workspace_id, x.m.conversation_id))
+    new_convs = {iso(d): sum(started[c].date() == d for c in cs) for d, cs in day_convs.items()}
+    per_space: dict[tuple[str, str], list[Truth]] = defaultdict(list)
+    for x in t:
+        per_space[space(x)].append(x)
+    fetched_listed = [x for x in listed if x.fetched]
+    gone_space = w.deleted_space if ws in ("all", w.deleted_space.workspace_id) else None
+    live_spaces = [s for s in w.scenario.spaces if s is not w.deleted_space and (ws == "all" or s.workspace_id == ws)]
+    per_asker = Counter(x.asker for x in t)
+    genie_rows = defaultdict(list)
+    for e in w.loaded_audit:
+        if e["service_name"] == "aibiGenie":
+            genie_rows[e["workspace_id"]].append(e)
+    has_sql = lambda x: x.fetched and bool(x.m.sql) and x.status in SQL_STATUSES  # noqa: E731
+    durations = lambda xs: [x.statement["total_duration_ms"] for x in xs if x.statement]  # noqa: E731
+    stmt_days = Counter(iso(x.day) for x in stmts)
+    return {
+        "kpi questions": len(t),
+        "kpi conversations": len({(x.m.workspace_id, x.m.conversation_id) for x in t}),
+        "kpi people asking": len(askers),
+        "kpi spaces used": len(per_space),
+        "kpi success rate": rate(n["completed"], finished),
+        "kpi positive feedback share": rate(pos, pos + negative),
+        "kpi coverage": rate(len(fetched_listed), len(listed)),
+        "questions per day by outcome": {o: dict(Counter(iso(x.day) for x in t if x.outcome == o))
+                                         for o in ("completed", "failed", "cancelled", "in_progress", "not_fetched")},
+        "outcomes donut": {o: n[o] for o in ("completed", "failed", "cancelled", "in_progress", "not_fetched")},
+        "top spaces": {k: len(v) for k, v in per_space.items()},
+        "active askers per day": {iso(d): len(a) for d, a in by_day.items()},
+        "weekly active askers per day": {iso(d): len(a) for d, a in weekly.items() if a},
+        "questions per day by space": dict(Counter((space(x), iso(x.day)) for x in t)),
+        "success rate by space": {k: rate(c["completed"], c["completed"] + c["failed"] + c["cancelled"])
+                                  for k, v in per_space.items() if (c := Counter(x.outcome for x in v))
+                                  and c["completed"] + c["failed"] + c["cancelled"]},
+        "new conversations per day": _drop_zero(new_convs),
+        "continued conversations per day": _drop_zero({iso(d): len(cs) - new_convs[iso(d)] for d, cs in day_convs.items()}),
+        "askers by space": {k: len({x.asker for x in v}) for k, v in per_space.items()},
+        "kpi failed answers": n["failed"],
+        "kpi failure rate": rate(n["failed"], finished),
+        "kpi rated positive": pos,
+        "kpi rated negative": negative,
+        "kpi review requests": sum(x.review for x in t),
+        "feedback per day": {
+            "positive_feedback": dict(Counter(iso(x.day) for x in t if x.rating == "POSITIVE")),
+            "negative_feedback": dict(Counter(iso(x.day) for x in t if x.rating == "NEGATIVE")),
+            "review_requests": dict(Counter(iso(x.day) for x in t if x.review))},
+        "failures by error type": dict(Counter(x.m.error_type or "UNKNOWN" for x in t if x.outcome == "failed")),
+        "failures per day by error type": dict(Counter((x.m.error_type or "UNKNOWN", iso(x.day)) for x in t if x.outcome == "failed")),
+        "feedback by space": {k: (p, q) for k, v in per_space.items()
+                              if (p := sum(x.rating == "POSITIVE" for x in v)) + (q := sum(x.rating == "NEGATIVE" for x in v))},
+        "answers rated negative": sorted(x.m.message_id for x in t if x.rating == "NEGATIVE"),
+        "answer kinds donut": {"sql": sum(has_sql(x) for x in t),
+                               "text only": sum(not has_sql(x) and x.outcome == "completed" for x in t),
+                               "no answer": sum(not has_sql(x) and x.outcome != "completed" for x in t)},
+        "latest questions by space": dict(Counter((x.m.workspace_id, x.title or x.m.space_id) for x in t)),
+        "kpi sql statements": len(stmts),
+        "kpi failed statements": sum(x.statement["execution_status"] == "FAILED" for x in stmts),
+        "kpi average duration": rate(sum(durations(stmts)), len(stmts)),
+        "kpi rows read": sum(x.statement["read_rows"] for x in stmts),
+        "kpi data read": sum(x.statement["read_bytes"] for x in stmts),
+        "duration histogram": dict(Counter(_bucket(d) for d in durations(stmts))),
+        "duration p50 and p90 by space": {k: (percentile_cont(durations(v), 0.5), percentile_cont(durations(v), 0.9))
+                                          for k, v in per_space.items() if durations(v)},
+        "failed statements per day": dict(Counter(iso(x.day) for x in stmts if x.statement["execution_status"] == "FAILED")),
+        "succeeded statements per day": dict(Counter(iso(x.day) for x in stmts if x.statement["execution_status"] != "FAILED")),
+        "average duration per day": {d: sum(durations([x for x in stmts if iso(x.day) == d])) / c for d, c in stmt_days.items()},
+        "kpi people": len(askers),
+        "kpi active on the last day": len(by_day.get(spine[-1], ())),
+        "kpi active in the last 7 days": len(weekly[spine[-1]]),
+        "kpi questions per person": rate(len(t), len(askers)),
+        "new askers per day": _drop_zero({iso(d): sum(first[a] == d for a in by_day.get(d, ())) for d in spine}),
+        "returning askers per day": _drop_zero({iso(d): sum(first[a] != d for a in by_day.get(d, ())) for d in spine}),
+        "top users": sorted(per_asker.items(), key=lambda kv: (-kv[1], kv[0]))[:10],
+        "what each space knows": {
+            (s.workspace_id, s.space_id): (c["table"] + c["metric_view"], c["example_sql"] + c["text_instruction"], c["benchmark"])
+            for s in live_spaces if (c := Counter(kind for kind, _ in _items(s.serialized_space))) is not None},
+        "configuration versions": Counter({(s.workspace_id, s.space_id): 2 if s is w.changed_space else 1 for s in live_spaces}),
+        "kpi health coverage": rate(len(fetched_listed), len(listed)),
+        "kpi pending": sum(x.outcome == "in_progress" for x in t),
+        "kpi missing details": len(listed) - len(fetched_listed),
+        "kpi open fetch errors": len(listed) - len(fetched_listed) + (1 if gone_space else 0),
+        "kpi found only by the api": sum(1 for k, x in everything.items() if (ws == "all" or k[0] == ws) and k not in audit),
+        "coverage by workspace": {v: rate(sum(x.fetched for k, x in everything.items() if k[0] == v and k in audit),
+                                          sum(1 for k in audit if k[0] == v))
+                                  for v in WORKSPACES if ws in ("all", v)},
+        "open fetch errors by type": _drop_zero({
+            (gone_space.workspace_id, "message", "NOT_FOUND"): len(listed) - len(fetched_listed),
+            (gone_space.workspace_id, "space", "NOT_FOUND"): 1} if gone_space else {}),
+        "audit events and latest audit event": {
+            v: (len(genie_rows[v]), max(e["event_time"] for e in genie_rows[v]).astimezone(dt.timezone.utc).isoformat(timespec="seconds"))
+            for v in WORKSPACES if ws in ("all", v)},
+    }
+
+
+FIGURES = tuple(page_figures({n: [] for n in ("daily_activity", "space_leaderboard", "pipeline_health", "fetch_errors",
+                                               "failures", "negative_feedback", "recent_prompts", "sql_performance",
+                                               "sql_duration_histogram", "space_config", "config_changes",
+                                               "adoption_daily", "top_askers")}, "all"))
+
+
+def same(got: Any, want: Any) -> bool:
+    """Equal, floats within rounding (ratios and averages), containers element-wise."""
+    if isinstance(want, dict) and isinstance(got, dict):
+        return set(got) == set(want) and all(same(got[k], want[k]) for k in want)
+    if isinstance(want, (list, tuple)) and isinstance(got, (list, tuple)):
+        return len(got) == len(want) and all(same(a, b) for a, b in zip(got, want, strict=True))
+    if isinstance(want, float) or isinstance(got, float):
+        return close(None if got is None else float(got), None if want is None else float(want))
+    return got == want
+
+
+@pytest.fixture(scope="module")
+def shown(world: World) -> dict[str, dict[str, Any]]:  # noqa: F811
+    data = embedded_data(world)["datasets"]
+    return {ws: page_figures(data, ws) for ws in FILTERS}
+
+
+@pytest.fixture(scope="module")
+def expected(world: World) -> dict[str, dict[str, Any]]:  # noqa: F811
+    return {ws: true_figures(world, ws) for ws in FILTERS}
+
+
+def test_the_figures_cover_every_kpi_card_of_the_page() -> None:
+    js = (Path(__file__).resolve().parents[1]
+          / "genie_obs_dagster" / "dashboard" / "static" / "dashboard.js").read_text()
+    cards = re.findall(r'\{ id: "([a-z_0-9]+)", label: "', js)
+    assert len(cards) == len(set(cards)) == 26, cards
+    assert sum(f.startswith("kpi ") for f in FIGURES) == len(cards)
+
+
+@pytest.mark.parametrize("ws", FILTERS)
+@pytest.mark.parametrize("figure", FIGURES)
+def test_the_page_shows_the_true_figure(shown: dict[str, dict[str, Any]], expected: dict[str, dict[str, Any]],
+                                        figure: str, ws: str) -> None:
+    got, want = shown[ws][figure], expected[ws][figure]
+    assert same(got, want), (figure, ws, got, want)
+
+
+def test_the_scenario_makes_every_figure_non_trivial(expected: dict[str, dict[str, Any]]) -> None:
+    """Guard: a figure that is zero or empty everywhere would prove little."""
+    empty = [f for f in FIGURES if not expected["all"][f] and expected["all"][f] != 0.0]
+    assert not empty, empty
+    zero = [f for f in FIGURES if expected["all"][f] in (0, None, {}, [])]
+    assert not zero, zero
+
+
+# -- figures without a ground truth: independent SQL over the base tables -----------------------------------
+
+
+def test_freshness_figures_match_the_base_tables(world: World) -> None:  # noqa: F811
+    """When data was last fetched has no ground truth in the scenario (wall-clock times of this run)."""
+    ph = {r["workspace_id"]: r for r in embedded_data(world)["datasets"]["pipeline_health"]}
+    for ws in WORKSPACES:
+        (fetch,), (space_fetch,) = (world.env.rows(
+            f"SELECT MAX(fetched_at) FROM main.genie_analytics.{table} WHERE workspace_id = :w", {"w": ws})  # noqa: S608
+            for table in ("message_details", "genie_space_details"))
+        as_iso = lambda v: v.astimezone(dt.timezone.utc).isoformat(timespec="seconds") if v.tzinfo else v.isoformat(timespec="seconds")  # noqa: E731
+        assert ph[ws]["latest_fetch_time"] == as_iso(fetch[0]), ws
+        assert ph[ws]["latest_space_fetch_time"] == as_iso(space_fetch[0]), ws
+
+
+# -- the page's own numbers (needs Chromium) -----------------------------------------------------------------
+
+KPI_IDS = {"questions": "kpi questions", "conversations": "kpi conversations", "askers": "kpi people asking",
+           "spaces": "kpi spaces used", "success_rate": "kpi success rate",
+           "positive_feedback": "kpi positive feedback share", "coverage": "kpi coverage",
+           "failed": "kpi failed answers", "failure_rate": "kpi failure rate", "positive": "kpi rated positive",
+           "negative": "kpi rated negative", "reviews": "kpi review requests", "statements": "kpi sql statements",
+           "failed_statements": "kpi failed statements", "avg_duration": "kpi average duration",
+           "read_rows": "kpi rows read", "read_bytes": "kpi data read", "people": "kpi people",
+           "dau": "kpi active on the last day", "wau": "kpi active in the last 7 days",
+           "per_person": "kpi questions per person", "health_coverage": "kpi health coverage",
+           "pending": "kpi pending", "missing": "kpi missing details", "open_errors": "kpi open fetch errors",
+           "api_only": "kpi found only by the api"}
+
+
+@pytest.mark.parametrize("ws", FILTERS)
+def test_the_browser_shows_what_this_reading_of_dashboard_js_computes(world: World, shown: dict[str, dict[str, Any]],  # noqa: F811
+                                                                      ws: str) -> None:
+    chromium = chromium_or_skip()
+    dom = dump_dom(chromium, dashboard_file(world), f"ws={ws}&tab=all")
+    assert not dom.errors, dom.errors
+    assert set(dom.kpis) == set(KPI_IDS)
+    for kpi, figure in KPI_IDS.items():
+        assert same(dom.kpis[kpi], shown[ws][figure]), (kpi, dom.kpis[kpi], shown[ws][figure])
