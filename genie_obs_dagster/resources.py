@@ -33,6 +33,7 @@ class WarehouseResource(dg.ConfigurableResource):
 
     backend: str = "duckdb"
     duckdb_path: str = "data/genie_obs.duckdb"
+    duckdb_memory_limit_mb: int = 192
     target_catalog: str = "main"
     target_schema: str = "genie_analytics"
     source_audit: str = "system.access.audit"
@@ -64,6 +65,7 @@ class WarehouseResource(dg.ConfigurableResource):
         return cls(
             backend=settings.warehouse.backend,
             duckdb_path=settings.warehouse.duckdb.path,
+            duckdb_memory_limit_mb=settings.warehouse.duckdb.memory_limit_mb,
             target_catalog=settings.target.catalog,
             target_schema=settings.target.schema_,
             source_audit=settings.sources.audit,
@@ -91,7 +93,8 @@ class WarehouseResource(dg.ConfigurableResource):
         """The warehouse; given the run's context, its statements are tagged with asset, partitions and run id."""
         if self._warehouse is None:
             if self.backend == "duckdb":
-                self._warehouse = DuckDBWarehouse(self.duckdb_path, self.table_names())
+                self._warehouse = DuckDBWarehouse(self.duckdb_path, self.table_names(),
+                                                  memory_limit_mb=self.duckdb_memory_limit_mb)
             elif self.backend == "databricks":
                 if not self.warehouse_id:
                     raise dg.DagsterInvariantViolationError("warehouse backend 'databricks' needs warehouse.databricks."
@@ -111,9 +114,15 @@ class WarehouseResource(dg.ConfigurableResource):
     def session(self, context: dg.OpExecutionContext, wait_limit_s: float | None = None) -> Iterator[Warehouse]:
         """The warehouse for a step's SQL work, inside a slot of the pool ``genie_obs_warehouse`` (one writer of
         the DuckDB file at a time): waits at most ``wait_limit_s`` (default ``automation.pool_wait_timeout_s``)
-        and frees slots of dead holders meanwhile (``concurrency.pool_slot``); released when the block ends."""
+        and frees slots of dead holders meanwhile (``concurrency.pool_slot``); released when the block ends.
+
+        The embedded file is opened once for the block (``Warehouse.hold``), not once per statement: other
+        processes (the sensor, a command) cannot open it until the block ends, which is what the slot already
+        says; the sensor skips a tick that finds the file busy. Keep API calls and other slow work outside."""
         with warehouse_slot(context, wait_limit_s):
-            yield self.get(context)
+            wh = self.get(context)
+            with wh.hold():
+                yield wh
 
     def for_sensor(self, lock_timeout_s: float) -> Warehouse:
         """A warehouse that gives up opening after ``lock_timeout_s`` (raising ``WarehouseBusy``): a sensor
@@ -121,7 +130,8 @@ class WarehouseResource(dg.ConfigurableResource):
         if self.backend != "duckdb":
             wh = self.get()
             return wh.tagged({"dagster_sensor": "genie_audit_sensor"}) if isinstance(wh, DatabricksWarehouse) else wh
-        return DuckDBWarehouse(self.duckdb_path, self.table_names(), lock_timeout_s=lock_timeout_s)
+        return DuckDBWarehouse(self.duckdb_path, self.table_names(), lock_timeout_s=lock_timeout_s,
+                               memory_limit_mb=self.duckdb_memory_limit_mb)
 
 
 def run_tags(context: dg.OpExecutionContext) -> dict[str, str]:

@@ -321,11 +321,33 @@ class IngestionPrincipal(_Strict):
 
 class DuckDBSettings(_Strict):
     path: str = "data/genie_obs.duckdb"
+    # DuckDB's memory budget (its buffer pool and operators; beyond it, joins, sorts and aggregates spill to
+    # <path>.tmp). DuckDB's own default is 80% of RAM; 192MB keeps a 90-day x 1,000 questions/day backfill of the
+    # audit layer (written in 14-day blocks), Dagster and Python included, under 512 MB peak RSS
+    # (bench/bench_audit_scaling.py). Raise it for busier workspaces: a statement needing more fails, naming it.
+    memory_limit: str = "192MB"
 
     @field_validator("path")
     @classmethod
     def _path(cls, v: str) -> str:
         return validate_duckdb_path(v)
+
+    @field_validator("memory_limit", mode="before")
+    @classmethod
+    def _memory_limit(cls, v: object) -> str:
+        # The value is never shown (a misplaced secret must not reach a log), only what is allowed.
+        allowed = "allowed: a size from 64MB to 1024GB written as a whole number and MB or GB, e.g. 256MB or 2GB"
+        m = re.fullmatch(r"([0-9]{1,7}) ?([MG]B)", v.strip().upper()) if isinstance(v, str) else None
+        if m is None:
+            raise ValueError(f"memory_limit is not allowed; {allowed}")
+        mb = int(m.group(1)) * (1024 if m.group(2) == "GB" else 1)
+        if not 64 <= mb <= 1024 * 1024:
+            raise ValueError(f"memory_limit is out of range; {allowed}")
+        return f"{mb}MB"
+
+    @property
+    def memory_limit_mb(self) -> int:
+        return int(self.memory_limit.removesuffix("MB"))
 
 
 class DatabricksWarehouseSettings(_Strict):

@@ -23,6 +23,7 @@ from typing import Any
 
 import pytest
 
+from genie_obs_dagster.dashboard.pack import unpack
 from genie_obs_dagster.sandbox.server.wire import SQL_STATUSES
 
 from .browser import chromium_or_skip, dump_dom
@@ -33,12 +34,17 @@ FILTERS = ("all", *WORKSPACES)
 Data = dict[str, list[dict[str, Any]]]
 
 
-def embedded_data(w: World) -> dict[str, Any]:
-    """The JSON the written page carries (what the browser draws from)."""
-    text = dashboard_file(w).read_text()
+def embedded_payload(text: str) -> dict[str, Any]:
     found = re.search(r'<script type="application/json" id="dashboard-data">(.*?)</script>', text, re.S)
     assert found, "no embedded data in the page"
     return json.loads(found.group(1))
+
+
+def embedded_data(w: World) -> dict[str, Any]:
+    """The data the written page carries, decoded as dashboard.js decodes it (``pack.unpack``: columns to rows,
+    the compressed detail inflated): what the browser draws from."""
+    payload = embedded_payload(dashboard_file(w).read_text())
+    return {**payload, "datasets": unpack(payload)}
 
 
 # -- what the page shows: dashboard.js's sums, in Python -----------------------------------------------------
@@ -95,7 +101,8 @@ def page_figures(data: Data, ws: str) -> dict[str, Any]:
         "active askers per day": {r["activity_date"]: r["active_askers"] for r in ad if r["active_askers"]},
         "weekly active askers per day": {r["activity_date"]: r["weekly_active_askers"] for r in ad if r["weekly_active_askers"]},
         # usage
-        "questions per day by space": {k: v for k, v in _per(act, lambda r: (space(r), day(r)), "questions").items()},
+        # per space: the packed page keeps the eight busiest spaces of each workspace (the sandbox has fewer)
+        "questions per day by space": {k: v for k, v in _per(rows("space_daily"), lambda r: (space(r), day(r)), "questions").items()},
         "success rate by space": {space(r): r["success_rate"] for r in lb if r["success_rate"] is not None},
         "new conversations per day": _per(act, day, "new_conversations"),
         "continued conversations per day": {k: v for k, v in {
@@ -291,7 +298,7 @@ def true_figures(w: World, ws: str) -> dict[str, Any]:
     }
 
 
-FIGURES = tuple(page_figures({n: [] for n in ("daily_activity", "space_leaderboard", "pipeline_health", "fetch_errors",
+FIGURES = tuple(page_figures({n: [] for n in ("daily_activity", "space_daily", "space_leaderboard", "pipeline_health", "fetch_errors",
                                                "failures", "negative_feedback", "recent_prompts", "sql_performance",
                                                "sql_duration_histogram", "space_config", "config_changes",
                                                "adoption_daily", "top_askers")}, "all"))
@@ -382,3 +389,60 @@ def test_the_browser_shows_what_this_reading_of_dashboard_js_computes(world: Wor
     assert set(dom.kpis) == set(KPI_IDS)
     for kpi, figure in KPI_IDS.items():
         assert same(dom.kpis[kpi], shown[ws][figure]), (kpi, dom.kpis[kpi], shown[ws][figure])
+
+
+# -- the page's size at a large scale (synthesized rows; render time is measured by bench/bench_dashboard.py) --
+
+
+@pytest.fixture(scope="module")
+def large() -> dict[str, list[dict[str, Any]]]:
+    from genie_obs_dagster.dashboard.synthetic import synthesize
+
+    return synthesize(workspaces=50, spaces=10, days=365)
+
+
+def test_the_page_stays_under_5_mb_at_50_workspaces_10_spaces_365_days(large: Data) -> None:
+    from genie_obs_dagster.dashboard import html
+
+    page = html.render(large, dt.datetime(2026, 6, 30, 19, tzinfo=dt.timezone.utc))
+    assert len(page.encode()) < 5_000_000, len(page.encode())
+
+
+def test_packing_a_long_range_keeps_every_sum_exact(large: Data) -> None:
+    """Folded weeks and the kept spaces add up to the rows they replace; per workspace and day, 365 days daily."""
+    from genie_obs_dagster.dashboard import pack
+
+    shown = unpack(pack.pack(large))
+    last = max(dt.date.fromisoformat(r["activity_date"]) for r in large["daily_activity"])
+
+    def week(r: dict[str, Any]) -> str:
+        return pack.bucket_day(r["activity_date"], last, 0)
+
+    for ws in ("all", large["workspaces"][0]["workspace_id"]):
+        raw = [r for r in large["daily_activity"] if ws == "all" or r["workspace_id"] == ws]
+        act = [r for r in shown["daily_activity"] if ws == "all" or r["workspace_id"] == ws]
+        for key in pack.ACTIVITY_SUMS:
+            assert _sum(act, key) == _sum(raw, key), key
+            assert _per(act, lambda r: r["activity_date"], key) == _per(raw, lambda r: r["activity_date"], key), key
+        sd = [r for r in shown["space_daily"] if ws == "all" or r["workspace_id"] == ws]
+        kept = {(r["workspace_id"], r["space_id"]) for r in sd}
+        assert _per(sd, lambda r: ((r["workspace_id"], r["space_id"]), week(r)), "questions") == _per(
+            [r for r in raw if (r["workspace_id"], r["space_id"]) in kept],
+            lambda r: ((r["workspace_id"], r["space_id"]), week(r)), "questions")
+        recent = [r for r in sd if (last - dt.date.fromisoformat(r["activity_date"])).days < pack.SPACE_DAILY_DAYS]
+        assert _per(recent, lambda r: ((r["workspace_id"], r["space_id"]), r["activity_date"]), "questions") == _per(
+            [r for r in raw if (r["workspace_id"], r["space_id"]) in kept
+             and (last - dt.date.fromisoformat(r["activity_date"])).days < pack.SPACE_DAILY_DAYS],
+            lambda r: ((r["workspace_id"], r["space_id"]), r["activity_date"]), "questions")
+        fl = [r for r in shown["failures"] if ws == "all" or r["workspace_id"] == ws]
+        raw_fl = [r for r in large["failures"] if ws == "all" or r["workspace_id"] == ws]
+        assert _per(fl, lambda r: (r["error_type"], week(r)), "failures") == _per(raw_fl, lambda r: (r["error_type"], week(r)), "failures")
+    # the busiest spaces of every workspace are the ones kept
+    lb = defaultdict(list)
+    for r in large["space_leaderboard"]:
+        lb[r["workspace_id"]].append(r)
+    kept_all = {(r["workspace_id"], r["space_id"]) for r in shown["space_daily"]}
+    for rs in lb.values():
+        rs.sort(key=lambda r: -r["questions"])
+        assert all((r["workspace_id"], r["space_id"]) in kept_all for r in rs[:pack.TOP_SPACES] if r["questions"] > rs[pack.TOP_SPACES]["questions"])
+    assert shown["adoption_daily"] == large["adoption_daily"]

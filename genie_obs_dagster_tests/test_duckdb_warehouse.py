@@ -133,3 +133,17 @@ def test_lock_wait_gives_up_with_a_clear_error(tmp_path: Path) -> None:
     finally:
         holder.kill()
         holder.wait(SAFETY_S)
+
+
+def test_the_memory_limit_setting_reaches_every_connection(tmp_path: Path) -> None:
+    """warehouse.duckdb.memory_limit bounds DuckDB (its own default is 80% of RAM) in runs and in the sensor."""
+    from genie_obs_dagster.resources import WarehouseResource
+
+    from .conftest import make_settings
+
+    settings = make_settings(tmp_path / "wh.duckdb",
+                             warehouse={"backend": "duckdb", "duckdb": {"path": str(tmp_path / "wh.duckdb"),
+                                                                        "memory_limit": "1GB"}})
+    resource = WarehouseResource.from_settings(settings)
+    for wh in (resource.get(), resource.for_sensor(5.0)):
+        assert wh.sql("SELECT current_setting('memory_limit')") == [("1.0 GiB",)]

@@ -3,6 +3,9 @@
 # No `from __future__ import annotations` here: Dagster inspects the asset functions' type hints at runtime.
 
 
+import datetime as dt
+from collections.abc import Iterator
+
 import dagster as dg
 
 from ..partitions import Slice
@@ -19,6 +22,20 @@ from .common import (
 )
 
 AUDIT_GROUP = "genie_audit"
+# A range run writes bronze and silver in blocks of at most this many days (each block one statement, whole
+# partitions, in date order), so a backfill's warehouse memory is bounded by a block, not by the history:
+# a 90-day x 1,000 questions/day backfill stays within warehouse.duckdb.memory_limit's 192MB default. The same
+# rows as one statement: a range run equals day-by-day runs in any order (test_audit_assets.py).
+BLOCK_DAYS = 14
+
+
+def blocks(sl: Slice, days: int = BLOCK_DAYS) -> Iterator[Slice]:
+    """``sl`` as consecutive ranges of at most ``days`` days."""
+    start = sl.start_date
+    while start <= sl.end_date:
+        end = min(sl.end_date, start + dt.timedelta(days=days - 1))
+        yield Slice(sl.workspace_id, start, end)
+        start = end + dt.timedelta(days=1)
 
 
 def build_audit_assets(settings: Settings, partitions_def: dg.PartitionsDefinition) -> list[dg.AssetsDefinition]:
@@ -46,11 +63,11 @@ def build_audit_assets(settings: Settings, partitions_def: dg.PartitionsDefiniti
             wh.ensure_schema()
 
             def load(sl: Slice) -> int:
-                return wh.replace(
+                return sum(wh.replace(
                     "genie_audit_events", "audit/genie_audit_events",
-                    {**sl.params(), "ingestion_principal": principal, "space_ids": space_filter(settings, sl.workspace_id)},
-                    where={"workspace_id": sl.workspace_id, "event_date": (sl.start_date, sl.end_date)},
-                )
+                    {**b.params(), "ingestion_principal": principal, "space_ids": space_filter(settings, b.workspace_id)},
+                    where={"workspace_id": b.workspace_id, "event_date": (b.start_date, b.end_date)},
+                ) for b in blocks(sl))
 
             done, _ = run_slices(context, "genie_audit_events", load)
             quality = sum_first_rows(wh.query("checks/audit_events_slice", {
@@ -87,8 +104,8 @@ def build_audit_assets(settings: Settings, partitions_def: dg.PartitionsDefiniti
             wh.ensure_schema()
 
             def upsert(sl: Slice) -> int:
-                return wh.merge("genie_messages_to_fetch", "audit/genie_messages_to_fetch", sl.params(),
-                                keys=["workspace_id", "message_id"])
+                return sum(wh.merge("genie_messages_to_fetch", "audit/genie_messages_to_fetch", b.params(),
+                                    keys=["workspace_id", "message_id"]) for b in blocks(sl))
 
             done, _ = run_slices(context, "genie_messages_to_fetch", upsert)
             quality = sum_first_rows(wh.query("checks/messages_to_fetch_slice", sl.params()) for sl in done)

@@ -1,6 +1,8 @@
 """The local dashboard: one self-contained HTML file (data, styles and chart code inline; nothing fetched when
 it is opened, so it works offline and can be mailed around). Charts are SVG drawn by a small script of our own
-(``static/dashboard.js``) so that the workspace filter can redraw them in the browser."""
+(``static/dashboard.js``) so that the workspace filter can redraw them in the browser. The datasets are bounded
+and packed first (``pack.py``: columnar, long ranges in weeks, text detail gzip-compressed), so that the page
+stays a few MB whatever the number of days, spaces and workspaces."""
 
 from __future__ import annotations
 
@@ -12,6 +14,8 @@ from collections.abc import Mapping
 from importlib import resources
 from pathlib import Path
 from typing import Any
+
+from . import pack
 
 TITLE = "Genie observability"
 
@@ -28,7 +32,7 @@ def _json_for_script(value: Any) -> str:
 
 def render(datasets: Mapping[str, list[dict[str, Any]]], generated_at: dt.datetime, title: str = TITLE) -> str:
     payload = {"generated_at": generated_at.astimezone(dt.timezone.utc).isoformat(timespec="seconds"),
-               "datasets": datasets}
+               **pack.pack(datasets)}
     parts = {"TITLE": html.escape(title), "CSS": _static("dashboard.css"), "DATA": _json_for_script(payload),
              "JS": _static("dashboard.js")}
     # one pass, so that text inside the data can never be taken for a placeholder

@@ -88,6 +88,22 @@ def check_id(value: str, what: str) -> str:
     return value
 
 
+def message_body_problem(body: Any, message_id: str) -> str | None:
+    """Why ``body`` is not a usable GenieMessage of ``message_id`` (a short, value-free text), or None: every
+    field of its documented JSON type, parsed by the SDK's ``GenieMessage``, the message asked for, a known
+    status and a creation time. The same check for a GET answer and for an item of a conversation listing."""
+    problem = message_problem(body)
+    if problem is None:
+        try:
+            parsed = GenieMessage.from_dict(body)
+        except Exception as exc:  # the SDK's parser meets a shape it does not expect
+            problem = f"does not parse as a GenieMessage ({type(exc).__name__})"
+        else:
+            if (parsed.message_id or parsed.id) != message_id or parsed.status is None or not parsed.created_timestamp:
+                problem = "lacks message_id, a known status or created_timestamp"
+    return problem
+
+
 class GenieClient:
     def __init__(self, workspace_id: str, host: str, tokens: OAuthTokenSource, settings: ClientSettings | None = None,
                  sleep: Callable[[float], None] = time.sleep, clock: Callable[[], float] = time.monotonic):
@@ -104,6 +120,7 @@ class GenieClient:
         self._session.mount("http://", HTTPAdapter(pool_connections=pool, pool_maxsize=pool))
         self._session.mount("https://", HTTPAdapter(pool_connections=pool, pool_maxsize=pool))
         self._users: dict[int, dict[str, Any] | None] = {}
+        self.listing_available = True  # False once the workspace answers that it has no conversation listing
         self._users_lock = threading.Lock()
 
     def close(self) -> None:
@@ -198,17 +215,24 @@ class GenieClient:
             pass
         return E.GenieApiError(E.classify_status(resp.status_code), message, resp.status_code, code, attempt)
 
-    def _pages(self, path: str, items_key: str, params: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
+    def _page_lists(self, path: str, items_key: str, params: Mapping[str, Any]) -> Iterator[list[Any]]:
+        """The items of each page, one list per request; the next page is asked for only when wanted."""
         token: str | None = None
         while True:
             body = self.request("GET", path, {**params, **({"page_token": token} if token else {})})
             items = body.get(items_key) or []
             if not isinstance(items, list):
-                raise E.GenieApiError(E.MALFORMED_RESPONSE, f"{items_key} is not a list")
-            yield from items
+                raise E.GenieApiError(E.MALFORMED_RESPONSE, f"{items_key} is not a list", 200)
+            yield items
             token = body.get("next_page_token")
             if not token:
                 return
+            if not isinstance(token, str):
+                raise E.GenieApiError(E.MALFORMED_RESPONSE, "next_page_token is not a string", 200)
+
+    def _pages(self, path: str, items_key: str, params: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
+        for items in self._page_lists(path, items_key, params):
+            yield from items
 
     # -- Genie endpoints -------------------------------------------------------------------------------
     def get_message(self, space_id: str, conversation_id: str, message_id: str) -> dict[str, Any]:
@@ -217,15 +241,7 @@ class GenieClient:
         path = (f"/api/2.0/genie/spaces/{check_id(space_id, 'space id')}/conversations/"
                 f"{check_id(conversation_id, 'conversation id')}/messages/{check_id(message_id, 'message id')}")
         body = self.request("GET", path)
-        problem = message_problem(body)
-        if problem is None:
-            try:
-                parsed = GenieMessage.from_dict(body)
-            except Exception as exc:  # the SDK's parser meets a shape it does not expect
-                problem = f"does not parse as a GenieMessage ({type(exc).__name__})"
-            else:
-                if (parsed.message_id or parsed.id) != message_id or parsed.status is None or not parsed.created_timestamp:
-                    problem = "lacks message_id, a known status or created_timestamp"
+        problem = message_body_problem(body, message_id)
         if problem is not None:
             raise E.GenieApiError(E.MALFORMED_RESPONSE, f"message body {problem}", 200)
         return body
@@ -245,9 +261,17 @@ class GenieClient:
         return self._pages(path, "conversations", {"include_all": "true" if include_all else "false", "page_size": page_size})
 
     def list_conversation_messages(self, space_id: str, conversation_id: str, page_size: int = 100) -> Iterator[dict[str, Any]]:
+        """Every message of a conversation (items as listed, not checked: see :func:`message_body_problem`)."""
+        for items in self.conversation_message_pages(space_id, conversation_id, page_size):
+            yield from items
+
+    def conversation_message_pages(self, space_id: str, conversation_id: str, page_size: int = 100) -> Iterator[list[Any]]:
+        """``GET .../conversations/{id}/messages`` (genie-api.md §1.2: ``page_size``, ``page_token`` ->
+        ``{messages: [GenieMessage], next_page_token?}``), one list of raw items per page and request. The pinned
+        SDK (0.60) lacks the method, so it goes through :meth:`request` (budget, retries, counters)."""
         path = (f"/api/2.0/genie/spaces/{check_id(space_id, 'space id')}/conversations/"
                 f"{check_id(conversation_id, 'conversation id')}/messages")
-        return self._pages(path, "messages", {"page_size": page_size})
+        return self._page_lists(path, "messages", {"page_size": page_size})
 
     def get_user(self, user_id: int) -> dict[str, Any] | None:
         """SCIM user (cached per client; a user that cannot be read is cached as unknown)."""

@@ -94,7 +94,8 @@ def start_sandbox(settings: Settings, today: dt.date | None = None, export_crede
     if settings.warehouse.backend == "databricks":
         wh: SandboxTables = SimulatedTables(sim.sql_engine, names)
     else:
-        wh = DuckDBWarehouse(settings.warehouse.duckdb.path, names)
+        wh = DuckDBWarehouse(settings.warehouse.duckdb.path, names,
+                             memory_limit_mb=settings.warehouse.duckdb.memory_limit_mb)
     box = Sandbox(settings, scenario, wh, sim)
     box.deliver()
     return box

@@ -7,7 +7,8 @@ Everything is addressed by SQL *file name* (``audit/genie_audit_events``) plus b
 from __future__ import annotations
 
 import abc
-from collections.abc import Mapping, Sequence
+import contextlib
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 import pyarrow as pa
@@ -28,6 +29,12 @@ class Warehouse(abc.ABC):
     """Execute SQL files with bound parameters; replace a partition's rows; merge rows by key."""
 
     backend: str = "abstract"
+
+    @contextlib.contextmanager
+    def hold(self) -> Iterator[None]:
+        """Keep what the warehouse connects through open for the block (a step's SQL work). The embedded back end
+        opens its file once; a back end whose statements are HTTP requests has nothing to hold."""
+        yield
 
     @abc.abstractmethod
     def ensure_schema(self) -> None:

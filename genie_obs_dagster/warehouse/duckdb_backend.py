@@ -1,4 +1,11 @@
-"""Embedded back end: one DuckDB file. Single writer at a time; connections retry while the file is locked."""
+"""Embedded back end: one DuckDB file. Single writer at a time; connections retry while the file is locked.
+
+The file is opened per unit of work (a statement or a transaction), or once for a block with :meth:`hold`
+(a Dagster step's SQL work, ``WarehouseResource.session``): units of work inside it, from any thread, then run on
+cursors of the held connection, one at a time, with no new open of the file. Holding the file keeps other
+*processes* out for the whole block (DuckDB's file lock: one process at a time), which the warehouse pool does
+for runs anyway; the sensor, which waits a few seconds for the lock, then skips its tick and looks again next one.
+"""
 
 from __future__ import annotations
 
@@ -23,22 +30,59 @@ log = logging.getLogger(__name__)
 DIALECT = "duckdb"
 
 
+_WORK_LOCKS: dict[str, threading.RLock] = {}
+_WORK_LOCKS_GUARD = threading.Lock()
+
+
+def _work_lock(path: str) -> threading.RLock:
+    key = path if path == ":memory:" else str(Path(path).resolve())
+    with _WORK_LOCKS_GUARD:
+        return _WORK_LOCKS.setdefault(key, threading.RLock())
+
+
 class DuckDBWarehouse(Warehouse):
     backend = "duckdb"
 
-    def __init__(self, path: str | Path, names: TableNames | None = None, lock_timeout_s: float = 600.0):
+    def __init__(self, path: str | Path, names: TableNames | None = None, lock_timeout_s: float = 600.0,
+                 memory_limit_mb: int = 192):
         self.path = str(path)
+        self.memory_limit_mb = int(memory_limit_mb)  # an int: the only value formatted into a statement
         self.names = names or TableNames()
         self.lock_timeout_s = lock_timeout_s
         self._local = threading.local()
-        # One unit of work at a time per process: DuckDB lets threads of one process write concurrently, but
-        # MERGEs touching the same table would then fail on write conflicts; the work here is short.
-        self._work_lock = threading.RLock()
+        # One unit of work at a time per process and file, whichever instance runs it (parallel in-process runs
+        # of the demo each build their own): DuckDB lets threads of one process write concurrently, but MERGEs
+        # touching the same table would then fail on write conflicts; the work here is short.
+        self._work_lock = _work_lock(self.path)
+        self._held: duckdb.DuckDBPyConnection | None = None  # see hold()
+        self._holders = 0
+        self._hold_lock = threading.Lock()
+        self._names_key = (self.names.target_catalog, self.names.target_schema, tuple(sorted(self.names.sources.items())))
         self._schema_ready = False
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
 
     # -- connections -------------------------------------------------------------------------------
+    @contextlib.contextmanager
+    def hold(self) -> Iterator[None]:
+        """Open the file once for the block; every unit of work inside it (any thread) uses a cursor of that
+        connection instead of opening the file again. Blocks may overlap (threads, nested calls): the file is
+        closed when the last one ends. Other processes cannot open the file meanwhile."""
+        with self._hold_lock:
+            if self._holders == 0:
+                self._held = self._open()
+            self._holders += 1
+        try:
+            yield
+        finally:
+            with self._hold_lock:
+                self._holders -= 1
+                if self._holders == 0:
+                    with self._work_lock:  # no unit of work is running on a cursor of it
+                        held, self._held = self._held, None
+                    if held is not None:
+                        held.close()
+
     @contextlib.contextmanager
     def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """A connection for one unit of work; nested calls reuse it (one transaction scope)."""
@@ -47,7 +91,12 @@ class DuckDBWarehouse(Warehouse):
             yield existing
             return
         with self._work_lock:
-            conn = self._open()
+            held = self._held
+            if held is not None:
+                conn = held.cursor()  # same database, own transaction scope; settings are per connection
+                conn.execute("SET TimeZone = 'UTC'")
+            else:
+                conn = self._open()
             self._local.conn = conn
             try:
                 yield conn
@@ -62,6 +111,9 @@ class DuckDBWarehouse(Warehouse):
             try:
                 conn = duckdb.connect(self.path)
                 conn.execute("SET TimeZone = 'UTC'")
+                # A bounded memory budget instead of DuckDB's 80% of RAM: beyond it, joins, sorts and aggregates
+                # spill to <path>.tmp (warehouse.duckdb.memory_limit; 192MB by default).
+                conn.execute(f"SET memory_limit = '{int(self.memory_limit_mb)}MiB'")
                 return conn
             except duckdb.IOException as exc:
                 if "lock" not in str(exc).lower():
@@ -81,10 +133,11 @@ class DuckDBWarehouse(Warehouse):
         table.set("this", exp.to_identifier(name))
 
     def _statements(self, name: str) -> list[sqlmod.Statement]:
-        return sqlmod.render(sqlmod.parse_file(name), DIALECT, self._rewrite, f"sql/{name}.sql")
+        return self._generated(sqlmod.file_text(name), f"sql/{name}.sql")
 
     def _generated(self, text: str, source: str) -> list[sqlmod.Statement]:
-        return sqlmod.render(sqlmod.parse_text(text, source), DIALECT, self._rewrite, source)
+        """Rendered once per text and configured names (``sql.render_cached``)."""
+        return sqlmod.render_cached(text, source, DIALECT, self._rewrite, self._names_key)
 
     def _run(self, conn: duckdb.DuckDBPyConnection, stmts: Sequence[sqlmod.Statement], params: Params) -> duckdb.DuckDBPyConnection:
         for st in stmts:

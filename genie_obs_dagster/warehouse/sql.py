@@ -3,6 +3,11 @@
 Rendering rewrites table names (see :mod:`.naming`) and keeps named parameters (``:name``) as bound
 parameters of the target dialect (``$name`` for DuckDB). Statements built in code (DELETE/INSERT/MERGE
 around a query) are assembled from validated identifiers and go through the same renderer.
+
+Caches are keyed on the SQL *text* (a file is read on every use, a few microseconds), never on the file name:
+an edited file is parsed and rendered again in a long-lived process (``dagster dev``), an unchanged one never.
+Parses (:func:`parse_text`), rendered statements (:func:`render_cached`, per dialect and table names) and the
+positions of table names (:func:`rewrite_tables`) are each computed once per process.
 """
 
 from __future__ import annotations
@@ -11,7 +16,8 @@ import functools
 import importlib.resources
 import logging
 import os
-from collections.abc import Callable, Mapping, Sequence
+import threading
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -61,9 +67,25 @@ def sql_path(name: str) -> Path:
     return path
 
 
-@functools.lru_cache(maxsize=256)
+def file_text(name: str) -> str:
+    """The current text of ``sql/<name>.sql`` (read on every call: the caches below are keyed on it)."""
+    return sql_path(name).read_text()
+
+
 def parse_file(name: str) -> tuple[exp.Expression, ...]:
-    return parse_text(sql_path(name).read_text(), source=f"sql/{name}.sql")
+    """The parsed statements of ``sql/<name>.sql``, parsed once per distinct text (see :func:`parse_text`)."""
+    return parse_text(file_text(name), source=f"sql/{name}.sql")
+
+
+def clear_caches() -> None:
+    """Forget every parse and rendering (tests that point ``SQL_DIR`` elsewhere; never needed for edits)."""
+    parse_text.cache_clear()
+    _table_spans.cache_clear()
+    with _rendered_lock:
+        _rendered.clear()
+
+
+parse_file.cache_clear = clear_caches  # type: ignore[attr-defined]  # the name callers have used since it was an lru_cache
 
 
 @functools.lru_cache(maxsize=1024)
@@ -91,6 +113,26 @@ def render(statements: Sequence[exp.Expression], dialect: str, rewrite: TableRew
         names = tuple(dict.fromkeys(p.name for p in tree.find_all(exp.Placeholder) if p.name))
         out.append(Statement(tree.sql(dialect=dialect), names, source))
     return out
+
+
+_rendered: dict[tuple[str, str, str, Hashable], tuple[Statement, ...]] = {}
+_rendered_lock = threading.Lock()
+RENDER_CACHE_SIZE = 2048
+
+
+def render_cached(text: str, source: str, dialect: str, rewrite: TableRewriter, names_key: Hashable) -> list[Statement]:
+    """:func:`render` of ``text`` (parsed with :func:`parse_text`), computed once per (text, source, dialect,
+    ``names_key``): ``names_key`` must identify what ``rewrite`` does (the configured table names), so that two
+    warehouses with different names never share a rendering. Statements are immutable, hence shared."""
+    key = (text, source, dialect, names_key)
+    hit = _rendered.get(key)
+    if hit is None:
+        hit = tuple(render(parse_text(text, source), dialect, rewrite, source))
+        with _rendered_lock:
+            if len(_rendered) >= RENDER_CACHE_SIZE:
+                _rendered.clear()  # a bound, not an LRU: a process renders a few hundred distinct texts
+            _rendered[key] = hit
+    return list(hit)
 
 
 def ident(name: str) -> str:
@@ -129,7 +171,7 @@ def body_of(name: str) -> str:
     if len(statements) != 1 or not isinstance(statements[0], exp.Query):
         raise SqlFileError(f"sql/{name}.sql must hold exactly one SELECT to be used as a source")
     # A trailing newline, so that a file ending in a ``--`` comment cannot swallow the caller's ``)``.
-    return sql_path(name).read_text().strip().rstrip(";") + "\n"
+    return file_text(name).strip().rstrip(";") + "\n"
 
 
 # Generated statements below splice only identifiers that passed ``ident`` (letters, digits, underscores)
@@ -217,7 +259,18 @@ def rewrite_tables(text: str, source: str, rename: Callable[[exp.Table], str]) -
     file says. ``rename`` sees each ``exp.Table`` (CTE names excluded) and returns the replacement text for the
     name, e.g. a configured three-part name or a subquery for a staged relation.
     """
-    edits: list[tuple[int, int, str]] = []
+    edits = [(start, end, rename(table)) for start, end, table in _table_spans(text, source)]
+    out = text
+    for start, end, replacement in sorted(edits, key=lambda e: e[:2], reverse=True):
+        out = out[:start] + replacement + out[end:]
+    return out
+
+
+@functools.lru_cache(maxsize=1024)
+def _table_spans(text: str, source: str) -> tuple[tuple[int, int, exp.Table], ...]:
+    """Where each table reference of ``text`` is (CTE names excluded), found once per text. The tables are the
+    cached parse's nodes: ``rename`` callbacks read them and must not change them."""
+    spans = []
     for stmt in parse_text(text, source):
         cte_names = {cte.alias_or_name for cte in stmt.find_all(exp.CTE)}
         for table in stmt.find_all(exp.Table):
@@ -228,8 +281,5 @@ def rewrite_tables(text: str, source: str, rename: Callable[[exp.Table], str]) -
                 start, end = parts[0].meta["start"], parts[-1].meta["end"]
             except KeyError:
                 raise SqlFileError(f"{source}: cannot locate table {table.sql()} in the text") from None
-            edits.append((start, end + 1, rename(table)))
-    out = text
-    for start, end, replacement in sorted(edits, reverse=True):
-        out = out[:start] + replacement + out[end:]
-    return out
+            spans.append((start, end + 1, table))
+    return tuple(spans)

@@ -1,11 +1,48 @@
 /* Genie observability: the local dashboard. Draws every chart as SVG from the datasets embedded in the page
    (sql/dashboards/*.sql run against the marts) and redraws them when the workspace filter changes.
-   Only sums are computed here; every distinct count comes from the marts (per workspace and for 'all'). */
+   Only sums are computed here; every distinct count comes from the marts (per workspace and for 'all').
+   The data is packed (dashboard/pack.py): columnar tables with dictionary-encoded strings, long ranges in 7-day
+   buckets ending on the last day, and text detail (prompts, configuration items) gzip-compressed and decoded
+   when a page that shows it is opened. */
 (function () {
   "use strict";
 
   var DATA = JSON.parse(document.getElementById("dashboard-data").textContent);
-  var D = DATA.datasets;
+  var META = DATA.meta || {};
+  /* A columnar table {n, c: {column: values | {k: distinct values, i: codes}}} as row objects. */
+  function decode(t) {
+    var names = [], cols = [];
+    Object.keys(t.c).forEach(function (name) {
+      var c = t.c[name];
+      if (c.g) {  // key columns sharing one dictionary of tuples
+        c.g.forEach(function (member, j) { names.push(member); cols.push(c.i.map(function (i) { return c.k[i][j]; })); });
+      } else {
+        names.push(name); cols.push(Array.isArray(c) ? c : c.i.map(function (i) { return c.k[i]; }));
+      }
+    });
+    var out = new Array(t.n);
+    for (var j = 0; j < t.n; j += 1) {
+      var r = {};
+      for (var k = 0; k < names.length; k += 1) { r[names[k]] = cols[k][j]; }
+      out[j] = r;
+    }
+    return out;
+  }
+  var D = {};
+  Object.keys(DATA.datasets).forEach(function (k) { D[k] = decode(DATA.datasets[k]); });
+  var DETAIL = DATA.detail || {}, detailLoad = null, waiting = false;
+  /* The compressed detail, decoded once (DecompressionStream: no library, nothing fetched). */
+  function loadDetail() {
+    if (!detailLoad) {
+      detailLoad = Promise.all(Object.keys(DETAIL).map(function (k) {
+        var bin = atob(DETAIL[k]), bytes = new Uint8Array(bin.length);
+        for (var i = 0; i < bin.length; i += 1) { bytes[i] = bin.charCodeAt(i); }
+        var stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("gzip"));
+        return new Response(stream).text().then(function (text) { D[k] = decode(JSON.parse(text)); });
+      }));
+    }
+    return detailLoad;
+  }
   var SVGNS = "http://www.w3.org/2000/svg";
   var PALETTE = ["#2f6fed", "#ff7a45", "#12a4a4", "#7a4fd6", "#e8a317", "#d64545", "#1f9d55", "#c2410c",
                  "#0e7490", "#9d174d", "#4d7c0f", "#9aa5b1"];
@@ -35,7 +72,6 @@
   function tip(node, text) { sv("title", { text: text }, node); return node; }
   function num(v) { return v == null || isNaN(v) ? 0 : Number(v); }
   function sum(rows, key) { return rows.reduce(function (a, r) { return a + num(r[key]); }, 0); }
-  function uniq(values) { return values.filter(function (v, i, a) { return a.indexOf(v) === i; }); }
   function groupBy(rows, keyFn) {
     var map = new Map();
     rows.forEach(function (r) { var k = keyFn(r); if (!map.has(k)) { map.set(k, []); } map.get(k).push(r); });
@@ -79,6 +115,7 @@
 
   // -- the workspace filter -------------------------------------------------------------------------------
   function rows(name) {
+    if (!D[name] && DETAIL[name]) { waiting = true; }
     var all = D[name] || [];
     return state.ws === "all" ? all : all.filter(function (r) { return r.workspace_id === state.ws; });
   }
@@ -94,19 +131,30 @@
     return state.ws === "all" && SHARED_TITLES.indexOf(r.space) >= 0 ? r.space + " · " + r.workspace_name : r.space;
   }
 
-  // One date axis for every time chart: first to last day with activity, in any workspace.
-  var DAYS = (function () {
-    var ds = uniq((D.daily_activity || []).map(function (r) { return r.activity_date; })
-      .concat((D.adoption_daily || []).map(function (r) { return r.activity_date; }))).sort();
-    if (!ds.length) { return []; }
-    var out = [], d = new Date(ds[0] + "T00:00:00Z"), end = new Date(ds[ds.length - 1] + "T00:00:00Z");
-    while (d <= end) { out.push(d.toISOString().slice(0, 10)); d = new Date(d.getTime() + 86400000); }
-    return out;
-  })();
-  function perDay(rowsIn, key) {
-    var by = groupBy(rowsIn, function (r) { return r.activity_date; });
-    return DAYS.map(function (day) { return sum(by.get(day) || [], key); });
+  // One date axis for every time chart: first to last day with activity, in any workspace. Up to
+  // META.chart_daily_days days it has one bucket per day; beyond, 7-day buckets ending on the last day (the same
+  // alignment as the packed data's weekly rows, so every bucket is exact). DAYS holds each bucket's first day.
+  function dayNum(iso) { return Math.round(Date.parse(String(iso).slice(0, 10) + "T00:00:00Z") / 86400000); }
+  function isoOf(n) { return new Date(n * 86400000).toISOString().slice(0, 10); }
+  var FIRST = META.first ? dayNum(META.first) : null, LAST = META.last ? dayNum(META.last) : null;
+  var WEEKLY = FIRST != null && LAST - FIRST + 1 > (META.chart_daily_days || 90);
+  var KMAX = WEEKLY ? Math.floor((LAST - FIRST) / 7) : 0;
+  var DAYS = [], DAY_ENDS = [];
+  if (FIRST != null) {
+    if (WEEKLY) {
+      for (var k = KMAX; k >= 0; k -= 1) { DAY_ENDS.push(isoOf(LAST - 7 * k)); DAYS.push(isoOf(Math.max(FIRST, LAST - 7 * k - 6))); }
+    } else {
+      for (var d = FIRST; d <= LAST; d += 1) { DAYS.push(isoOf(d)); DAY_ENDS.push(isoOf(d)); }
+    }
   }
+  function bucketOf(iso) { var d = dayNum(iso); return WEEKLY ? KMAX - Math.floor((LAST - d) / 7) : d - FIRST; }
+  function bucketLabel(i) { return WEEKLY ? fmt.day(DAYS[i]) + "–" + fmt.day(DAY_ENDS[i]) : fmt.day(DAYS[i]); }
+  function perDay(rowsIn, key) {
+    var out = DAYS.map(function () { return 0; });
+    rowsIn.forEach(function (r) { var i = bucketOf(r.activity_date); if (i >= 0 && i < out.length) { out[i] += num(r[key]); } });
+    return out;
+  }
+  function minus(a, b) { return a.map(function (v, i) { return v - b[i]; }); }
 
   // -- charts ---------------------------------------------------------------------------------------------
   /* A round axis: the smallest step of 1, 2, 2.5 or 5 x 10^k giving at most 5 steps up to v. */
@@ -136,7 +184,7 @@
       return el("span", {}, [i, it.label]);
     })));
   }
-  function empty(card, text) { card.appendChild(el("div", { cls: "empty", text: text || "No data for this selection" })); }
+  function empty(card, text) { card.appendChild(el("div", { cls: "empty", text: text || (waiting ? "Loading…" : "No data for this selection") })); }
   function yAxis(svg, g, scale, x0, x1, y0, y1, format) {
     for (var i = 0; i <= scale.ticks; i += 1) {
       var y = y1 - (y1 - y0) * i / scale.ticks;
@@ -181,7 +229,7 @@
           var v = num(s.values[i]);
           if (!v) { return; }
           tip(sv("rect", { x: x(i) - bw / 2, y: y(base + v), width: bw, height: y(base) - y(base + v), fill: s.color, rx: 1.5 }, g),
-              fmt.day(day) + " · " + s.name + ": " + (opts.format || fmt.int)(v));
+              bucketLabel(i) + " · " + s.name + ": " + (opts.format || fmt.int)(v));
           base += v;
         });
       });
@@ -191,7 +239,7 @@
         sv("path", { d: d, fill: "none", stroke: s.color, "stroke-width": 2.2, "stroke-linejoin": "round" }, g);
         s.values.forEach(function (v, i) {
           tip(sv("circle", { cx: x(i), cy: y(num(v)), r: n > 40 ? 1.5 : 3, fill: s.color }, g),
-              fmt.day(DAYS[i]) + " · " + s.name + ": " + (opts.format || fmt.int)(v));
+              bucketLabel(i) + " · " + s.name + ": " + (opts.format || fmt.int)(v));
         });
       });
     }
@@ -325,12 +373,27 @@
   function feedbackShare(rs) { return ratio(sum(rs, "positive_feedback"), sum(rs, "positive_feedback") + sum(rs, "negative_feedback")); }
   function activeAskers() { var s = scoped("top_askers"); return s.length ? s[0].askers_in_scope : 0; }
 
+  /* Adoption per bucket. People cannot be summed over days: in 7-day buckets the weekly figures are the mart's
+     7-day count on the bucket's last day (exact: the bucket is those 7 days), new askers add up, returning ones
+     are the week's askers minus its new ones, and daily active askers are averaged over the bucket's days. */
+  function adoptionBuckets(ad) {
+    var by = new Map(ad.map(function (r) { return [r.activity_date, r]; }));
+    function at(d, key) { return by.has(d) ? num(by.get(d)[key]) : 0; }
+    if (!WEEKLY) {
+      return { active: DAYS.map(function (d) { return at(d, "active_askers"); }), weekly: DAYS.map(function (d) { return at(d, "weekly_active_askers"); }),
+               fresh: DAYS.map(function (d) { return at(d, "new_askers"); }), returning: DAYS.map(function (d) { return at(d, "returning_askers"); }) };
+    }
+    var active = perDay(ad, "active_askers"), fresh = perDay(ad, "new_askers");
+    var weekly = DAY_ENDS.map(function (d) { return at(d, "weekly_active_askers"); });
+    return { active: active.map(function (v, i) { return v / (dayNum(DAY_ENDS[i]) - dayNum(DAYS[i]) + 1); }), weekly: weekly,
+             fresh: fresh, returning: minus(weekly, fresh) };
+  }
   function adoptionChart(c) {
-    var ad = scoped("adoption_daily"), by = new Map(ad.map(function (r) { return [r.activity_date, r]; }));
+    var a = adoptionBuckets(scoped("adoption_daily"));
     timeChart(c, [
-      { name: "Daily active askers", color: PALETTE[0], values: DAYS.map(function (d) { return by.has(d) ? by.get(d).active_askers : 0; }) },
-      { name: "Weekly active askers (7 days)", color: PALETTE[1], values: DAYS.map(function (d) { return by.has(d) ? by.get(d).weekly_active_askers : 0; }) },
-    ], { kind: "lines", label: "active askers" });
+      { name: WEEKLY ? "Daily active askers (average over the week)" : "Daily active askers", color: PALETTE[0], values: a.active },
+      { name: WEEKLY ? "Active askers in the week" : "Weekly active askers (7 days)", color: PALETTE[1], values: a.weekly },
+    ], { kind: "lines", label: "active askers", format: WEEKLY ? function (v) { return v == null ? "–" : (Math.round(v * 10) / 10).toLocaleString("en-US"); } : null });
   }
 
   var PAGES = [
@@ -355,19 +418,21 @@
       adoptionChart(card(grid, "w6", "Active askers", "Distinct people asking, per day and over the last 7 days"));
     } },
     { id: "usage", title: "Usage", lead: "Which spaces are used, how much, and how well they answer.", render: function (grid) {
-      var act = rows("daily_activity"), lb = rows("space_leaderboard");
-      var top = topSpaces(act, 8), colors = colorMap(top.map(function (t) { return t.key; }));
+      var act = rows("daily_activity"), lb = rows("space_leaderboard"), sd = rows("space_daily");
+      var top = topSpaces(sd, 8), colors = colorMap(top.map(function (t) { return t.key; }));
       var series = top.map(function (t) {
-        return { name: t.label, color: colors[t.key], values: perDay(act.filter(function (r) { return r.workspace_id + "/" + r.space_id === t.key; }), "questions") };
+        return { name: t.label, color: colors[t.key], values: perDay(sd.filter(function (r) { return r.workspace_id + "/" + r.space_id === t.key; }), "questions") };
       });
-      timeChart(card(grid, "w8", "Questions per day by space", "The eight busiest spaces"), series, { label: "questions by space" });
+      var shown = series.reduce(function (acc, s) { return minus(acc, s.values); }, perDay(act, "questions"));
+      series.push({ name: "Other spaces", color: "#b8c4d0", values: shown });
+      timeChart(card(grid, "w8", "Questions " + (WEEKLY ? "per week" : "per day") + " by space", "The eight busiest spaces, and all others"), series, { label: "questions by space" });
       hbars(card(grid, "w4", "Success rate by space", "Completed / (completed + failed + cancelled)"),
             lb.filter(function (r) { return r.success_rate != null; }).sort(function (a, b) { return a.success_rate - b.success_rate; })
               .map(function (r) { return { label: spaceName(r), values: [r.success_rate] }; }),
             [{ name: "Success rate", color: "#1f9d55" }], { format: fmt.pct, max1: true, labelWidth: 190 });
       timeChart(card(grid, "w6", "Conversations per day", "Started that day vs continued"), [
         { name: "New conversations", color: PALETTE[2], values: perDay(act, "new_conversations") },
-        { name: "Continued", color: "#b8c4d0", values: DAYS.map(function (d, i) { return perDay(act, "conversations")[i] - perDay(act, "new_conversations")[i]; }) },
+        { name: "Continued", color: "#b8c4d0", values: minus(perDay(act, "conversations"), perDay(act, "new_conversations")) },
       ], { label: "conversations" });
       hbars(card(grid, "w6", "Questions and askers by space", ""),
             lb.slice().sort(function (a, b) { return b.questions - a.questions; }).map(function (r) { return { label: spaceName(r), values: [r.questions, r.askers] }; }),
@@ -419,7 +484,8 @@
         { label: "Review", cell: function (r) { return r.review_requested ? pill("requested", "in_progress") : null; } },
       ], neg);
     } },
-    { id: "prompts", title: "Prompts and SQL", lead: "What people ask, what Genie answered, and the SQL it ran (latest 200 per workspace).", render: function (grid) {
+    { id: "prompts", title: "Prompts and SQL", lead: "What people ask, what Genie answered, and the SQL it ran (latest " + (META.prompts_per_workspace || 200) + " per workspace" +
+      ((META.prompts_per_workspace || 200) < 200 ? "; every prompt is in the Lakeview dashboard" : "") + ").", render: function (grid) {
       var pr = rows("recent_prompts");
       donut(card(grid, "w4", "Answer kinds", "Latest questions in the selection"), [
         { label: "Answered with SQL", value: pr.filter(function (r) { return r.query_sql; }).length, color: PALETTE[0] },
@@ -459,7 +525,7 @@
               .map(function (r) { return { label: spaceName(r), values: [r.duration_p50_ms, r.duration_p90_ms] }; }),
             [{ name: "p50", color: PALETTE[0] }, { name: "p90", color: PALETTE[1] }], { format: fmt.ms, max: 8 });
       timeChart(card(grid, "w6", "Statements per day", "Failed ones in red"), [
-        { name: "Succeeded", color: PALETTE[0], values: DAYS.map(function (d, i) { return perDay(act, "sql_statements")[i] - perDay(act, "failed_statements")[i]; }) },
+        { name: "Succeeded", color: PALETTE[0], values: minus(perDay(act, "sql_statements"), perDay(act, "failed_statements")) },
         { name: "Failed", color: "#d64545", values: perDay(act, "failed_statements") },
       ], { label: "statements per day" });
       var tot = perDay(act, "sql_total_duration_ms"), cnt = perDay(act, "sql_statements");
@@ -484,10 +550,10 @@
         { id: "per_person", label: "Questions per person", value: ratio(sum(ad, "questions"), activeAskers()), fmt: function (v) { return v == null ? "–" : v.toFixed(1); }, color: PALETTE[2] },
       ]);
       adoptionChart(card(grid, "w6", "Daily and weekly active askers", "Weekly = distinct people over the 7 days ending that day"));
-      var by = new Map(ad.map(function (r) { return [r.activity_date, r]; }));
-      timeChart(card(grid, "w6", "New and returning askers", "New = first question ever seen from that person"), [
-        { name: "Returning", color: PALETTE[0], values: DAYS.map(function (d) { return by.has(d) ? by.get(d).returning_askers : 0; }) },
-        { name: "New", color: PALETTE[1], values: DAYS.map(function (d) { return by.has(d) ? by.get(d).new_askers : 0; }) },
+      var a = adoptionBuckets(ad);
+      timeChart(card(grid, "w6", "New and returning askers", "New = first question ever seen from that person" + (WEEKLY ? "; per 7 days" : "")), [
+        { name: "Returning", color: PALETTE[0], values: a.returning },
+        { name: "New", color: PALETTE[1], values: a.fresh },
       ], { label: "new and returning" });
       hbars(card(grid, "w6", "Top users", "Questions per person"), top.map(function (r) { return { label: r.asker, values: [r.questions] }; }),
             [{ name: "Questions", color: PALETTE[3] }], { max: 10, labelWidth: 250 });
@@ -585,6 +651,7 @@
 
   /* Draw the visible page(s) only: charts are sized to their cards, which hidden pages do not have. */
   function render() {
+    waiting = false;
     var main = document.getElementById("pages");
     main.textContent = "";
     document.body.classList.toggle("all-pages", state.tab === "all");
@@ -598,6 +665,15 @@
     Array.prototype.forEach.call(document.querySelectorAll(".tabs button"), function (b) { b.classList.toggle("active", b.dataset.tab === state.tab); });
     document.documentElement.setAttribute("data-charts", String(document.querySelectorAll("svg.chart").length));
     document.documentElement.setAttribute("data-workspace", state.ws);
+    document.documentElement.setAttribute("data-rendered", window.__errors.length ? "errors" : waiting ? "loading" : "ok");
+    if (waiting) {
+      loadDetail().then(render, function (e) {
+        window.__errors.push("could not decode the embedded detail: " + e);
+        var box = document.getElementById("js-errors");
+        box.textContent = window.__errors.join("\n"); box.hidden = false;
+        document.documentElement.setAttribute("data-rendered", "errors");
+      });
+    }
   }
 
   function init() {
@@ -617,7 +693,9 @@
     if (state.tab !== "all" && !PAGES.some(function (p) { return p.id === state.tab; })) { state.tab = "summary"; }
     document.getElementById("generated").textContent = "Generated " + fmt.time(DATA.generated_at) + " from the analytics marts";
     render();
-    document.documentElement.setAttribute("data-rendered", window.__errors.length ? "errors" : "ok");
+    performance.mark("dashboard-rendered");
+    document.documentElement.setAttribute("data-render-ms", performance.now().toFixed(1));
+    setTimeout(loadDetail, 0);  // ready before another page is opened
   }
 
   init();

@@ -172,11 +172,25 @@ def list_conversations(call: Call) -> Response:
 
 
 def list_messages(call: Call) -> Response:
+    """``{messages: [GenieMessage], next_page_token?}``, oldest first; each item is the very body GET message
+    answers. A ``rewrite_body`` hook aimed at one message (kind ``get_message``) rewrites that message wherever
+    it is answered, so a hostile message is hostile in the listing too (a hook aimed at ``list_messages``
+    rewrites the whole page, as for any route)."""
     conv, req = _conversation(call, _space(call)), call.request
     size = page_size(req.int_param("page_size"), strict_max=False)
     msgs = [m for m in call.app.state.messages_by_conversation.get(conv.conversation_id, []) if m.created_at <= call.now]
     page, token = paginate(msgs, lambda m: (ms(m.created_at), m.message_id), size, req.query.get("page_token"))
-    return json_response(_with_next({"messages": [wire.message_json(m, call.now) for m in page]}, token))
+    hook = call.app.limiter.config.rewrite_body
+    if hook is None:
+        return json_response(_with_next({"messages": [wire.message_json(m, call.now) for m in page]}, token))
+    items = []
+    for m in page:
+        item = json_response(wire.message_json(m, call.now)).body
+        params = {"space_id": m.space_id, "conversation_id": m.conversation_id, "message_id": m.message_id}
+        items.append(hook("get_message", params, item) or item)
+    resp = json_response(_with_next({"messages": []}, token))
+    resp.body = resp.body.replace(b'"messages":[]', b'"messages":[' + b",".join(items) + b"]", 1)
+    return resp
 
 
 def send_feedback(call: Call) -> Response:
