@@ -45,18 +45,24 @@ def main() -> None:
             before = count()
             materialize_range(defs, "genie_ingest", ws, first, last, instance)
             per_run.append(count() - before)
-        before = count()
-        run_sensor_once(defs, settings, instance)
-        first_tick = count() - before
-        before = count()
-        run_sensor_once(defs, settings, instance)
-        tick = count() - before
+        now = dt.datetime.now(dt.timezone.utc)
+
+        def tick(cursor: str | None, at: dt.datetime) -> tuple[int, str | None]:
+            before = count()
+            _, cursor, _ = run_sensor_once(defs, settings, instance, cursor=cursor, clock=lambda: at)
+            return count() - before, cursor
+
+        first_tick, cursor = tick(None, now)  # a new process: the schema check, and the hourly gap check
+        plain, cursor = tick(cursor, now)  # the next ticks of the hour
+        gap_tick, _ = tick(cursor, now + dt.timedelta(hours=1))  # the first tick of the next hour: the gap check
         print(f"history: {scenario.days} days x {len(settings.workspace_ids)} workspaces, {len(scenario.messages)} messages")
         print(f"initial load (one genie_ingest run per workspace over {scenario.days} days): statements per run "
               f"{per_run} = {sum(per_run) / len(per_run) / scenario.days:.1f} per workspace-day")
-        print(f"sensor tick at rest: {tick} statement(s) (first tick of a process: {first_tick}, incl. the schema check)")
+        print(f"sensor tick at rest: {plain} statement(s); the first tick of each hour {gap_tick} (the gap check over the "
+              f"whole history); the first tick of a process {first_tick} (incl. the schema check)")
         interval = settings.automation.interval_s("databricks")
-        print(f"sensor at rest: {tick * 3600 / interval:.0f} statements/hour at its default {interval}s interval")
+        per_hour = gap_tick + (3600 / interval - 1) * plain
+        print(f"sensor at rest: {per_hour:.0f} statements/hour at its default {interval}s interval")
     finally:
         box.stop()
 
