@@ -488,8 +488,7 @@ def slot_guard(context: dg.AssetExecutionContext) -> Callable[[str], contextlib.
 
 
 def warehouse_slot(context: dg.OpExecutionContext | dg.AssetExecutionContext,
-                   wait_limit_s: float | None = None) -> contextlib.AbstractContextManager[None]:
+                   wait_limit_s: float) -> contextlib.AbstractContextManager[None]:
     """The ``genie_obs_warehouse`` slot for this run and step (``WarehouseResource.session``)."""
-    limit = pool_wait_limit(context) if wait_limit_s is None else wait_limit_s
     return pool_slot(context.instance, context.run_id, str(context.op_handle), WAREHOUSE_POOL, context.log.info,
-                     wait_limit_s=limit, what=" (the warehouse's SQL steps)")
+                     wait_limit_s=wait_limit_s, what=" (the warehouse's SQL steps)")

@@ -47,6 +47,12 @@ class Slice:
     def each_day(self) -> Iterator[dt.date]:
         return (self.start_date + dt.timedelta(days=i) for i in range(self.days))
 
+    def blocks(self, days: int) -> Iterator[Slice]:
+        """This range as consecutive ranges of at most ``days`` days."""
+        for first in range(0, self.days, days):
+            start = self.start_date + dt.timedelta(days=first)
+            yield Slice(self.workspace_id, start, min(self.end_date, start + dt.timedelta(days=days - 1)))
+
     def params(self) -> dict[str, object]:
         return {"workspace_id": self.workspace_id, "start_date": self.start_date, "end_date": self.end_date}
 

@@ -34,6 +34,7 @@ class WarehouseResource(dg.ConfigurableResource):
     backend: str = "duckdb"
     duckdb_path: str = "data/genie_obs.duckdb"
     duckdb_memory_limit_mb: int = 192
+    pool_wait_timeout_s: int = 3600  # automation.pool_wait_timeout_s: the longest a step waits for the pool slot
     target_catalog: str = "main"
     target_schema: str = "genie_analytics"
     source_audit: str = "system.access.audit"
@@ -66,6 +67,7 @@ class WarehouseResource(dg.ConfigurableResource):
             backend=settings.warehouse.backend,
             duckdb_path=settings.warehouse.duckdb.path,
             duckdb_memory_limit_mb=settings.warehouse.duckdb.memory_limit_mb,
+            pool_wait_timeout_s=settings.automation.pool_wait_timeout_s,
             target_catalog=settings.target.catalog,
             target_schema=settings.target.schema_,
             source_audit=settings.sources.audit,
@@ -111,15 +113,15 @@ class WarehouseResource(dg.ConfigurableResource):
         return self._warehouse
 
     @contextlib.contextmanager
-    def session(self, context: dg.OpExecutionContext, wait_limit_s: float | None = None) -> Iterator[Warehouse]:
+    def session(self, context: dg.OpExecutionContext) -> Iterator[Warehouse]:
         """The warehouse for a step's SQL work, inside a slot of the pool ``genie_obs_warehouse`` (one writer of
-        the DuckDB file at a time): waits at most ``wait_limit_s`` (default ``automation.pool_wait_timeout_s``)
+        the DuckDB file at a time): waits at most ``pool_wait_timeout_s`` (``automation.pool_wait_timeout_s``)
         and frees slots of dead holders meanwhile (``concurrency.pool_slot``); released when the block ends.
 
         The embedded file is opened once for the block (``Warehouse.hold``), not once per statement: other
         processes (the sensor, a command) cannot open it until the block ends, which is what the slot already
         says; the sensor skips a tick that finds the file busy. Keep API calls and other slow work outside."""
-        with warehouse_slot(context, wait_limit_s):
+        with warehouse_slot(context, self.pool_wait_timeout_s):
             wh = self.get(context)
             with wh.hold():
                 yield wh

@@ -3,9 +3,6 @@
 # No `from __future__ import annotations` here: Dagster inspects the asset functions' type hints at runtime.
 
 
-import datetime as dt
-from collections.abc import Iterator
-
 import dagster as dg
 
 from ..partitions import Slice
@@ -29,22 +26,12 @@ AUDIT_GROUP = "genie_audit"
 BLOCK_DAYS = 14
 
 
-def blocks(sl: Slice, days: int = BLOCK_DAYS) -> Iterator[Slice]:
-    """``sl`` as consecutive ranges of at most ``days`` days."""
-    start = sl.start_date
-    while start <= sl.end_date:
-        end = min(sl.end_date, start + dt.timedelta(days=days - 1))
-        yield Slice(sl.workspace_id, start, end)
-        start = end + dt.timedelta(days=1)
-
-
 def build_audit_assets(settings: Settings, partitions_def: dg.PartitionsDefinition) -> list[dg.AssetsDefinition]:
     principal = settings.ingestion_principal.identity
     # Both are SQL run inside the warehouse, one writer at a time (warehouse.session claims the pool
     # genie_obs_warehouse), a whole workspace history per backfill run.
     shared = {"group_name": AUDIT_GROUP, "partitions_def": partitions_def, "backfill_policy": BACKFILL,
               "kinds": {"sql", settings.warehouse.backend}, "owners": ["team:platform"]}
-    wait_s = settings.automation.pool_wait_timeout_s
 
     @dg.asset(
         name="genie_audit_events",
@@ -59,7 +46,7 @@ def build_audit_assets(settings: Settings, partitions_def: dg.PartitionsDefiniti
         ],
     )
     def genie_audit_events(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
-        with warehouse.session(context, wait_s) as wh:
+        with warehouse.session(context) as wh:
             wh.ensure_schema()
 
             def load(sl: Slice) -> int:
@@ -67,7 +54,7 @@ def build_audit_assets(settings: Settings, partitions_def: dg.PartitionsDefiniti
                     "genie_audit_events", "audit/genie_audit_events",
                     {**b.params(), "ingestion_principal": principal, "space_ids": space_filter(settings, b.workspace_id)},
                     where={"workspace_id": b.workspace_id, "event_date": (b.start_date, b.end_date)},
-                ) for b in blocks(sl))
+                ) for b in sl.blocks(BLOCK_DAYS))
 
             done, _ = run_slices(context, "genie_audit_events", load)
             quality = sum_first_rows(wh.query("checks/audit_events_slice", {
@@ -100,12 +87,12 @@ def build_audit_assets(settings: Settings, partitions_def: dg.PartitionsDefiniti
         ],
     )
     def genie_messages_to_fetch(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
-        with warehouse.session(context, wait_s) as wh:
+        with warehouse.session(context) as wh:
             wh.ensure_schema()
 
             def upsert(sl: Slice) -> int:
                 return sum(wh.merge("genie_messages_to_fetch", "audit/genie_messages_to_fetch", b.params(),
-                                    keys=["workspace_id", "message_id"]) for b in blocks(sl))
+                                    keys=["workspace_id", "message_id"]) for b in sl.blocks(BLOCK_DAYS))
 
             done, _ = run_slices(context, "genie_messages_to_fetch", upsert)
             quality = sum_first_rows(wh.query("checks/messages_to_fetch_slice", sl.params()) for sl in done)

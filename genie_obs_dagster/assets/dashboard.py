@@ -30,7 +30,7 @@ def dashboard_asset(settings: Settings, group: str, marts: list[str]) -> dg.Asse
         "offline). Written next to the embedded warehouse file: dashboard/index.html.",
     )
     def genie_dashboard_html(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
-        with warehouse.session(context, settings.automation.pool_wait_timeout_s) as wh:  # pool genie_obs_warehouse
+        with warehouse.session(context) as wh:  # pool genie_obs_warehouse
             wh.ensure_schema()
             data = datasets.load(wh)
         path = html.write(dashboard_path(settings), data, dt.datetime.now(dt.timezone.utc))

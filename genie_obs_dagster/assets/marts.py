@@ -102,7 +102,7 @@ def _mart_asset(mart: Mart, settings: Settings) -> dg.AssetsDefinition:
         check_specs=specs,
     )
     def _asset(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
-        with warehouse.session(context, settings.automation.pool_wait_timeout_s) as wh:  # pool genie_obs_warehouse
+        with warehouse.session(context) as wh:  # pool genie_obs_warehouse
             wh.ensure_schema()
             inserted = rebuild(wh, mart, settings)
             q = {k: int(v or 0) for k, v in wh.query(f"checks/marts/{mart.name}").to_pylist()[0].items()}

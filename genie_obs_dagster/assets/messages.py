@@ -10,8 +10,8 @@ from collections.abc import Sequence
 import dagster as dg
 
 from ..concurrency import slot_guard
-from ..genie.fetch import FetchSummary
-from ..genie.ingest import SliceResult, ingest
+from ..genie.errors import NOT_FOUND
+from ..genie.ingest import SliceResult, failed_types, ingest
 from ..partitions import partition_key, slices
 from ..resources import GenieResource, WarehouseResource
 from ..settings import Settings
@@ -54,17 +54,15 @@ def build_message_assets(settings: Settings, partitions_def: dg.PartitionsDefini
             lambda ws: {"spaces": space_filter(settings, ws), "batch_size": settings.api_for(ws).batch_size},
             progress=context.log.info, guard=slot_guard(context),
         )
-        total = FetchSummary()
         quality: Counter[str] = Counter()
         for r in results:
-            for name in ("fetched", "final", "pending", "failed"):
-                setattr(total, name, getattr(total, name) + getattr(r.summary, name))
             quality.update(r.quality)
             add_partition_metadata(context, wh, r, space_filter(settings, r.slice.workspace_id))
         add_workspace_api_metadata(context, results)
         elapsed = time.monotonic() - started
         # Only figures that do not add up go on every partition of the run; counts are per partition above.
-        rate = {"messages_per_second": dg.MetadataValue.float(round(total.attempted / elapsed if elapsed else 0.0, 2))}
+        attempted = sum(r.summary.attempted for r in results)
+        rate = {"messages_per_second": dg.MetadataValue.float(round(attempted / elapsed if elapsed else 0.0, 2))}
         yield dg.MaterializeResult(
             asset_key="message_details",
             metadata=rate,
@@ -102,7 +100,7 @@ def add_partition_metadata(context: dg.AssetExecutionContext, wh: Warehouse, r: 
         }), asset_key="message_details", partition_key=key)
         context.add_asset_metadata({
             **int_metadata({"failed_this_run": done["failed"], "open_errors": held.get("open_fetch_errors") or 0}),
-            "failed_by_type": dg.MetadataValue.json({k[5:]: v for k, v in done.items() if k.startswith("type:")}),
+            "failed_by_type": dg.MetadataValue.json(failed_types(done)),
         }, asset_key="message_fetch_errors", partition_key=key)
 
 
@@ -135,12 +133,12 @@ def fail_if_nothing_fetched(results: Sequence[SliceResult]) -> None:
         if r.first_error is not None:
             first.setdefault(ws, str(r.first_error))
     broken = {ws: c for ws, c in per_ws.items()
-              if c["failed"] and not c["fetched"] and any(k.startswith("type:") and k != "type:NOT_FOUND" for k in c)}
+              if c["failed"] and not c["fetched"] and set(failed_types(c)) - {NOT_FOUND}}
     if not broken:
         return
     lines = []
     for ws, c in sorted(broken.items()):
-        types = ", ".join(f"{k[5:]} {v}" for k, v in sorted(c.items()) if k.startswith("type:"))
+        types = ", ".join(f"{t} {n}" for t, n in sorted(failed_types(c).items()))
         lines.append(f"workspace {ws}: none of {c['failed']} message(s) could be fetched ({types}); first error: {first.get(ws, '?')}")
     raise dg.Failure(
         description="Nothing could be fetched from the Genie API of " + "; ".join(lines) + ". The failures are recorded "

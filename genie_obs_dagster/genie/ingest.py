@@ -38,6 +38,14 @@ class SliceResult:
     first_error: GenieApiError | None = None
 
 
+TYPE_PREFIX = "type:"  # a by_day counter's failures by error type: "type:<error_type>"
+
+
+def failed_types(counts: Counter[str]) -> dict[str, int]:
+    """The failures by error type of a ``SliceResult.by_day`` counter."""
+    return {k.removeprefix(TYPE_PREFIX): n for k, n in counts.items() if k.startswith(TYPE_PREFIX)}
+
+
 def write_outcomes(wh: Warehouse, outcomes: list[FetchOutcome]) -> None:
     """One batch: messages merged, errors of fetched messages resolved, failures recorded."""
     messages, errors, resolved = to_tables(outcomes)
@@ -76,7 +84,7 @@ def ingest_slice(wh: Warehouse, client: GenieClient, sl: Slice, spaces: str, bat
         for o in batch:  # counted once written: what the tables hold
             by_day[o.ref.first_seen_date]["failed" if o.error else "fetched"] += 1
             if o.error:
-                by_day[o.ref.first_seen_date][f"type:{o.error.error_type}"] += 1
+                by_day[o.ref.first_seen_date][TYPE_PREFIX + o.error.error_type] += 1
             if o.error and not first_error:
                 first_error.append(o.error)
 
