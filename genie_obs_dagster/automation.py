@@ -165,9 +165,12 @@ def space_params(settings: Settings) -> dict[str, str]:
 def observe(wh: Warehouse, settings: Settings, window: tuple[dt.date, dt.date],
             check_gaps: bool = False) -> Observation:
     """Two aggregate queries over the window, plus (``check_gaps``) one over the days before it (one
-    connection on the embedded back end)."""
+    connection on the embedded back end). On a gap-check tick the messages due for a fetch are looked for since the
+    history start too: a Genie API outage (or a fetch step that died) longer than the window must not leave the
+    messages of days that have left it unfetched for ever."""
     start, end = window
     before = gap_range(settings, window)
+    fetch_from = before[0] if check_gaps and before is not None else start
     audit_params = {"workspace_ids": ",".join(settings.workspace_ids),
                     "ingestion_principal": settings.ingestion_principal.identity, **space_params(settings)}
     gaps: list[dict] = []
@@ -177,7 +180,7 @@ def observe(wh: Warehouse, settings: Settings, window: tuple[dt.date, dt.date],
         audit = wh.query("automation/audit_partition_state",
                          {**audit_params, "start_date": start, "end_date": end}).to_pylist()
         fetch = wh.query("automation/messages_due_for_fetch",
-                         {"start_date": start, "end_date": end, **space_params(settings)}).to_pylist()
+                         {"start_date": fetch_from, "end_date": end, **space_params(settings)}).to_pylist()
         if check_gaps and before is not None:
             gaps = wh.query("automation/audit_gaps",
                             {**audit_params, "start_date": before[0], "end_date": before[1]}).to_pylist()

@@ -339,6 +339,23 @@ def test_messages_a_run_never_fetched_are_fetched_by_the_run_the_next_tick_reque
     assert "match the source" in (ticker.skip_message or "")
 
 
+
+def test_messages_unfetched_since_before_the_window_are_fetched_after_an_outage_longer_than_it(
+        api_env_factory: Callable[..., ApiEnv], monkeypatch: pytest.MonkeyPatch) -> None:
+    """The fetch step never ran for a month (a Genie API outage, a broken credential): the hourly check looks for
+    messages due since the history start, not only in the 3-day window, and the runs it requests fetch them all."""
+    scenario = make_scenario(start_date=FIRST, days=30, questions_per_day=2)
+    env = api_env_factory(scenario, history={"start_date": FIRST.isoformat()}, automation={"lookback_days": 3})
+    env.run_all("genie_audit_layer")  # every day's messages listed, none fetched
+    truth = env.scenario.expected_messages_to_fetch()
+    assert any(t.first_seen_date < WINDOW_START for t in truth.values())
+    ticker = Ticker(env, monkeypatch, NOON)
+    for request in ticker.tick():
+        ticker.run(request)
+    got = {(r[0], r[1]) for r in env.rows("SELECT workspace_id, message_id FROM main.genie_analytics.message_details")}
+    assert got == set(truth)
+
+
 # -- gaps: the same filters as bronze ------------------------------------------------------------------------
 def test_the_gap_check_filters_exactly_as_the_window_check() -> None:
     """audit_gaps.sql repeats audit_partition_state.sql's source and bronze sides (bronze's own filters):
