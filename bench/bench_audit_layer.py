@@ -39,7 +39,7 @@ def main() -> None:
             "workspaces": [{"id": w, "url": f"http://127.0.0.1:{9000 + i}"} for i, w in enumerate(ws_ids)],
             "history": {"start_date": start.isoformat()}, "ingestion_principal": {"identity": principal},
             "warehouse": {"duckdb": {"path": f"{tmp}/bench.duckdb"}},
-        }, environ={})
+        })
         t = time.monotonic()
         scenario = generate(ScenarioParams(start_date=start, days=args.days, workspace_ids=ws_ids,
                                            questions_per_day=args.questions_per_day, ingestion_principal=principal,

@@ -56,7 +56,7 @@ def _settings(db: str):  # noqa: ANN202
         "workspaces": [{"id": WS, "url": "http://127.0.0.1:9000"}],
         "history": {"start_date": START.isoformat()}, "ingestion_principal": {"identity": PRINCIPAL},
         "warehouse": {"duckdb": {"path": db}},
-    }, environ={})
+    })
 
 
 def child_prepare(db: str, days: int, qpd: int, truth: str) -> dict:

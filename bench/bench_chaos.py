@@ -42,8 +42,8 @@ sys.path.insert(0, str(REPO))
 
 import dagster as dg  # noqa: E402
 import duckdb  # noqa: E402
-import yaml  # noqa: E402
 
+from genie_obs_dagster.component import defs_yaml_for  # noqa: E402
 from genie_obs_dagster.sandbox.model import Scenario  # noqa: E402
 from genie_obs_dagster.sandbox.scenario import ScenarioParams, generate  # noqa: E402
 from genie_obs_dagster.sandbox.server import Fault, SimConfig, SimulatedDatabricks, WorkspaceFaults  # noqa: E402
@@ -64,10 +64,10 @@ CHILD = textwrap.dedent("""
     import dagster as dg
     from genie_obs_dagster.code_location import build_definitions
     from genie_obs_dagster.demo import materialize_range
-    from genie_obs_dagster.settings import load_settings
+    from genie_obs_dagster.component import load_component_settings
 
     settings_file, ranges = sys.argv[1], json.loads(sys.argv[2])
-    defs = build_definitions(load_settings(settings_file))
+    defs = build_definitions(load_component_settings(settings_file))
     with dg.DagsterInstance.get() as instance:
         for ws, start, end in ranges:
             try:
@@ -221,7 +221,7 @@ def make_settings(tmp: Path, sim: SimulatedDatabricks, args: argparse.Namespace,
         "ingestion_principal": {"identity": PRINCIPAL},
         "warehouse": {"backend": "duckdb", "duckdb": {"path": str(tmp / "genie_obs.duckdb")}},
         "api": {"rate_per_s": args.client_rps, "timeout_s": args.client_timeout_s, "batch_size": args.batch_size},
-    }, environ={})
+    })
 
 
 def chaos_faults(args: argparse.Namespace, seed: int) -> WorkspaceFaults:
@@ -333,8 +333,8 @@ def main() -> None:
         settings = make_settings(tmp, sim, args, start)
         names = TableNames.from_settings(settings)
         load_system_tables(DuckDBWarehouse(settings.warehouse.duckdb.path, names), scenario)
-        settings_file = tmp / "genie_obs.yaml"
-        settings_file.write_text(yaml.safe_dump(settings.model_dump(mode="json", by_alias=True, exclude_none=True)))
+        settings_file = tmp / "defs.yaml"
+        settings_file.write_text(defs_yaml_for(settings))
         env = {"DAGSTER_HOME": str(home), "GENIE_OBS_CLIENT_ID": sim.client_id,
                "GENIE_OBS_CLIENT_SECRET": sim.client_secret}
         dead: set[str] = set()

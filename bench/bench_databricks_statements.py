@@ -32,7 +32,7 @@ def main() -> None:
         "history": {"lookback_days": args.days}, "ingestion_principal": {"identity": "bench-principal"},
         "warehouse": {"duckdb": {"path": str(folder / "wh.duckdb")}}, "api": {"rate_per_s": 1000},
         "sandbox": {"questions_per_day": args.questions, "requests_per_second": 0},
-    }, environ={})
+    })
     settings = on_simulated_databricks(base)
     box = start_sandbox(settings)
     try:

@@ -123,7 +123,7 @@ def bench(days: int, qpd: int, n_ws: int, repeats: int) -> dict[str, float]:
                 "workspaces": [{"id": w, "url": sim.urls[w]} for w in ws_ids],
                 "history": {"start_date": start.isoformat()}, "ingestion_principal": {"identity": PRINCIPAL},
                 "warehouse": {"duckdb": {"path": f"{tmp}/bench.duckdb"}}, "api": {"rate_per_s": 1000},
-            }, environ={})
+            })
             wh = DuckDBWarehouse(settings.warehouse.duckdb.path, TableNames.from_settings(settings))
             audit_rows = load_system_tables(wh, scenario)
             defs = build_definitions(settings)

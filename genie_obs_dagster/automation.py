@@ -1,4 +1,4 @@
-"""What the sensor decides, and the automation wiring of the code location.
+"""The automation's decisions: which runs the audit sensor requests, and when the marts are rebuilt.
 
 The partitions are the bookkeeping: on every tick the sensor compares, for each (workspace, day) of the
 last ``automation.lookback_days`` days, the source audit log with bronze (``sql/automation``). A day
@@ -28,8 +28,11 @@ a run when at most ``MAX_IDLE_DAYS_IN_RUN`` days needing nothing lie between the
 and today make two short runs, not one 80-day run. The runs of one workspace queue one after the other
 (the run queue's per-workspace limit) and the sensor leaves the workspace alone until all have ended.
 
-Everything here is plain Python over rows, so the tests drive it directly; ``sensors.py`` and
-``schedules.py`` are the thin Dagster wiring.
+The marts and the dashboard are not the sensor's business: they follow the base tables through a
+declarative automation condition (``marts_condition``, evaluated by the ``genie_marts_sensor``).
+
+Everything here is plain Python over rows (and one condition), so the tests drive it directly; ``sensors.py``
+and ``schedules.py`` are the thin Dagster wiring, and ``code_location.py`` puts it all together.
 """
 
 from __future__ import annotations
@@ -58,6 +61,7 @@ WORKSPACE_PARTITION_TAG = "dagster/partition/workspace"
 
 INGEST_JOB = "genie_ingest"
 SPACE_JOB = "genie_space_refresh"
+MARTS_JOB = "genie_marts"
 FETCH_ASSETS = (dg.AssetKey("message_details"), dg.AssetKey("message_fetch_errors"))
 FRESHNESS_GROUPS = ("genie_audit", "genie_api")
 # Every ingest asset is materialized at least nightly (reconciliation, space refresh); a quiet weekend day
@@ -518,15 +522,45 @@ def workspaces_in_flight(runs_tags: Iterable[Mapping[str, str]], workspace_ids: 
     return busy
 
 
-# -- wiring ---------------------------------------------------------------------------------------------
-def with_automation(settings: Settings, defs: dg.Definitions) -> dg.Definitions:
-    """The code location's Definitions plus the sensor, the schedules and freshness expectations."""
-    from .schedules import build_schedules
-    from .sensors import build_audit_sensor
+# -- the marts ------------------------------------------------------------------------------------------
+# The marts and the dashboard are rebuilt at most once per period of this cron (UTC).
+MARTS_CRON: str = AutomationSettings.model_fields["marts_cron"].default  # automation.marts_cron
 
-    fresh = defs.map_resolved_asset_specs(
-        func=lambda spec: spec.replace_attributes(freshness_policy=FRESHNESS),
-        selection=dg.AssetSelection.groups(*FRESHNESS_GROUPS),
-    )
-    return dg.Definitions.merge(fresh, dg.Definitions(sensors=[build_audit_sensor(settings)],
-                                                      schedules=build_schedules(settings)))
+
+def marts_condition(cron: str) -> dg.AutomationCondition:
+    """When a mart (or the dashboard) is rebuilt: once something it reads has changed since it was last rebuilt (or
+    requested), at most once per period of ``cron``, and only once nothing it reads is still being written.
+
+    The parts, and why:
+
+    - ``any_deps_updated().since_last_handled()``: follow the upstream. Nothing is rebuilt at rest (the hourly
+      schedule this replaces rebuilt all 12 assets every hour for nothing), and a mart whose inputs did not change
+      is left alone (the two configuration marts read only ``genie_space_details``, refreshed daily).
+    - ``~any_deps_in_progress()``: a mart is rebuilt wholly from the partitioned base tables, so a rebuild while
+      upstream partitions are still being written would be redone as soon as they land. Every partition an asset
+      backfill has not written yet counts as in progress (an initial load of 90 days x N workspaces), and so does
+      every partition of a queued or running run (the audit sensor's burst of one run per workspace): the marts
+      wait for all of it, then are rebuilt once. Updates that landed meanwhile are remembered by the ``since``.
+    - ``cron_tick_passed(cron).since_last_handled()``: at most one rebuild per period. Without it (``eager()``)
+      every wave of sensor runs would be followed by a rebuild, every few minutes on a busy day, and each one holds
+      the embedded DuckDB file (the audit sensor then skips its tick: "warehouse busy") or keeps a Databricks SQL
+      warehouse from auto-stopping. A ceiling, not an appointment: once a period has begun without a rebuild, an
+      upstream change is followed at the sensor's next tick.
+    - ``~in_progress()``: not while a rebuild is under way, nor during a backfill that includes the marts (the
+      initial load), which rebuilds them itself.
+
+    Not ``on_cron()``: it waits until *every* dep has updated since the cron tick, and space details change once a
+    day, so the marts would follow the audit log once a day. Not ``eager()``: besides the rate, its
+    ``~any_deps_missing()`` looks at every partition of every base table (an unpartitioned asset depends on all of
+    them), and a partition no run has written yet (today's until its first run, a new workspace's until its
+    initial load) would hold every mart back; a mart rebuilds from whatever the tables hold. The cost of waiting
+    for upstream work in progress: upstream runs following each other without a gap for hours would delay the marts
+    as long (the audit sensor requests runs only for days that changed, so gaps are the rule).
+    """
+    return (
+        dg.AutomationCondition.any_deps_updated().since_last_handled().with_label("inputs changed since last handled")
+        & dg.AutomationCondition.cron_tick_passed(cron, "UTC").since_last_handled().with_label(
+            f"a tick of {cron} (UTC) since last handled")
+        & ~dg.AutomationCondition.any_deps_in_progress()
+        & ~dg.AutomationCondition.in_progress()
+    ).with_label(f"rebuild after upstream changes, at most once per {cron} (UTC)")

@@ -14,17 +14,11 @@ from typing import Any
 
 import dagster as dg
 
-from .settings import (
-    CONFIG_ENV_VAR,
-    Settings,
-    SettingsError,
-    config_path,
-    load_settings,
-    packaged_default_config,
-)
+from .component import PACKAGED_DEFS_YAML, load_component_settings
+from .settings import Settings, SettingsError
 
-# Commands that run on the embedded default: without a settings file they use the one shipped in the package.
-EMBEDDED_DEFAULT_COMMANDS = ("demo", "sandbox")
+DEFS_HELP = (f"the defs.yaml of a GenieObservabilityComponent instance, whose attributes are the settings "
+             f"(default: this project's embedded default, {Path(PACKAGED_DEFS_YAML).relative_to(Path(PACKAGED_DEFS_YAML).parents[3])})")
 
 
 def _instance() -> dg.DagsterInstance:
@@ -35,33 +29,23 @@ def _instance() -> dg.DagsterInstance:
     return dg.DagsterInstance.ephemeral()
 
 
-def settings_file(config: str | None, command: str) -> str | Path | None:
-    """``--config``, else ``$GENIE_OBS_CONFIG`` or ``./genie_obs.yaml``; where neither is set or found, the demo
-    and the sandbox use the packaged embedded default (e.g. a wheel installed outside any checkout)."""
-    if config or command not in EMBEDDED_DEFAULT_COMMANDS or os.environ.get(CONFIG_ENV_VAR) or config_path().is_file():
-        return config
-    path = packaged_default_config()
-    print(f"no {config_path()} here and {CONFIG_ENV_VAR} unset: using the packaged embedded default settings {path}")
-    return path
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="genie-obs", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     demo = sub.add_parser("demo", help="generate the sandbox and materialize every asset on the embedded default")
-    demo.add_argument("--config", help="settings file (default: $GENIE_OBS_CONFIG or genie_obs.yaml)")
+    demo.add_argument("--defs", metavar="DEFS_YAML", help=DEFS_HELP)
     demo.add_argument("--backend", choices=("duckdb", "databricks"), default=None,
                       help="duckdb: the embedded warehouse; databricks: every asset through the Databricks back end "
                       "(Statement Execution API, Files API) against the simulated workspace's SQL warehouse "
                       "(default: warehouse.backend of the settings)")
     sandbox = sub.add_parser("sandbox", help="serve the settings' simulated workspaces and keep delivering audit rows")
-    sandbox.add_argument("--config", help="settings file (default: $GENIE_OBS_CONFIG or genie_obs.yaml)")
+    sandbox.add_argument("--defs", metavar="DEFS_YAML", help=DEFS_HELP)
     sandbox.add_argument("--deliver-every", type=float, default=30.0, help="seconds between audit deliveries")
-    sandbox.add_argument("--write-env", metavar="FILE", help="write the sandbox credentials to this .env file "
-                         "(dagster dev loads .env from its working directory)")
+    sandbox.add_argument("--write-env", metavar="FILE", help="write the sandbox credentials and its workspaces' ports "
+                         "(GENIE_OBS_SANDBOX_PORT_1, ...) to this .env file (dg dev loads the project's .env)")
     lakeview = sub.add_parser("lakeview", help="write the AI/BI (Lakeview) dashboard definition; with --publish, "
                               "create or update it in a workspace")
-    lakeview.add_argument("--config", help="settings file (default: $GENIE_OBS_CONFIG or genie_obs.yaml)")
+    lakeview.add_argument("--defs", metavar="DEFS_YAML", help=DEFS_HELP)
     lakeview.add_argument("--out", metavar="FILE", help="write the definition here (a .lvdash.json file)")
     lakeview.add_argument("--publish", action="store_true", help="create or update the dashboard in --workspace-id")
     lakeview.add_argument("--workspace-id", help="configured workspace to publish to (its url and credentials are used)")
@@ -73,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
     lakeview.add_argument("--draft", action="store_true", help="update the draft only, do not publish it to viewers")
     doctor = sub.add_parser("doctor", help="check every permission the product needs (warehouse, system tables, "
                             "target schema and volume, Genie spaces in each workspace) and print what to grant")
-    doctor.add_argument("--config", help="settings file (default: $GENIE_OBS_CONFIG or genie_obs.yaml)")
+    doctor.add_argument("--defs", metavar="DEFS_YAML", help=DEFS_HELP)
     load = sub.add_parser("initial-load", help="launch the initial load (an asset backfill of every partition) "
                           "through the running Dagster webserver (make dev)")
     load.add_argument("--url", default="http://127.0.0.1:3000", help="the Dagster webserver")
@@ -82,20 +66,14 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "initial-load":
         return initial_load(args.url, args.workspace)
     try:
-        settings = load_settings(settings_file(args.config, args.command))
+        settings = load_component_settings(args.defs)
     except SettingsError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     if args.command == "demo":
-        from .code_location import build_definitions
-        from .demo import on_simulated_databricks, run_demo
+        from .demo import run_demo_command
 
-        if args.backend == "databricks" and settings.warehouse.backend != "databricks":
-            settings = on_simulated_databricks(settings)
-        elif args.backend == "duckdb" and settings.warehouse.backend != "duckdb":
-            print("error: --backend duckdb needs settings with warehouse.backend: duckdb", file=sys.stderr)
-            return 2
-        run_demo(settings, build_definitions(settings), _instance())
+        return run_demo_command(settings, args.backend, _instance())
     elif args.command == "doctor":
         return run_doctor_command(settings)
     elif args.command == "sandbox":
@@ -189,11 +167,15 @@ def run_lakeview(settings: Settings, args: argparse.Namespace,
 
 def serve_sandbox(settings: Settings, deliver_every: float, env_file: str | None = None) -> int:
     """Foreground process for `make dev`: simulated workspaces plus audit delivery into the embedded warehouse."""
-    from .sandbox.runtime import start_sandbox
+    from .sandbox.runtime import env_file_lines, start_sandbox
     from .sandbox.server.app import serve_until_stopped
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    box = start_sandbox(settings, export_credentials=False)
+    try:
+        box = start_sandbox(settings, export_credentials=False)
+    except OSError as exc:  # a port taken: say which, no stack trace
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     box.deliver_every(deliver_every)
 
     def announce() -> None:  # inside the serving loop's guard: a Ctrl-C right after it stops cleanly
@@ -202,9 +184,8 @@ def serve_sandbox(settings: Settings, deliver_every: float, env_file: str | None
         # Sandbox credentials, not a real secret: printed so that clients can be pointed at the sandbox.
         print(f"OAuth M2M client_id={box.sim.client_id} client_secret={box.sim.client_secret}")
         if env_file:
-            creds = settings.credentials
-            Path(env_file).write_text(f"{creds.client_id.env}={box.sim.client_id}\n{creds.client_secret.env}={box.sim.client_secret}\n")
-            print(f"wrote the sandbox credentials to {env_file}")
+            Path(env_file).write_text("".join(f"{line}\n" for line in env_file_lines(box)))
+            print(f"wrote the sandbox credentials and workspace ports to {env_file}")
         print(f"audit rows delivered to {settings.warehouse.duckdb.path}: {box.loaded_rows}; Ctrl-C to stop", flush=True)
 
     serve_until_stopped(box.stop, announce)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import warnings
+import functools
 
 import dagster as dg
 
@@ -10,13 +10,12 @@ from .assets.audit import AUDIT_GROUP, build_audit_assets
 from .assets.marts import MART_GROUP, build_mart_assets
 from .assets.messages import API_GROUP, build_message_assets
 from .assets.spaces import build_discovery_assets, build_space_assets
-from .automation import with_automation
+from .automation import FRESHNESS, FRESHNESS_GROUPS, INGEST_JOB, MARTS_JOB, SPACE_JOB, marts_condition
 from .partitions import workspace_day_partitions, workspace_partitions
 from .resources import GenieResource, WarehouseResource
+from .schedules import build_schedules
+from .sensors import build_audit_sensor, build_marts_sensor
 from .settings import Settings
-
-warnings.filterwarnings("ignore", category=dg.BetaWarning)
-warnings.filterwarnings("ignore", category=dg.PreviewWarning)
 
 
 def build_definitions(settings: Settings) -> dg.Definitions:
@@ -28,34 +27,43 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         + build_discovery_assets(settings, workspace_partitions(settings))
         + build_mart_assets(settings)
     )
+    assets = dg.map_asset_specs(functools.partial(automated, marts_cron=settings.automation.marts_cron), assets)
     audit_job = dg.define_asset_job(
         "genie_audit_layer",
         selection=dg.AssetSelection.groups(AUDIT_GROUP),
-        partitions_def=partitions_def,
         description="Bronze audit events and the silver list of messages to fetch, per workspace and day.",
     )
     ingest_job = dg.define_asset_job(
-        "genie_ingest",
+        INGEST_JOB,
         selection=dg.AssetSelection.groups(AUDIT_GROUP, API_GROUP)
         - dg.AssetSelection.assets("genie_space_details", "genie_api_messages"),
-        partitions_def=partitions_def,
         description="The audit layer, then message content from the Genie API, per workspace and day.",
     )
     spaces_job = dg.define_asset_job(
-        "genie_space_refresh",
+        SPACE_JOB,
         selection=dg.AssetSelection.assets("genie_space_details", "genie_api_messages"),
-        partitions_def=workspace_partitions(settings),
         description="Space configuration (and its history) for every space seen, and the cross-check listing of "
         "every conversation, per workspace.",
     )
     marts_job = dg.define_asset_job(
-        "genie_marts", selection=dg.AssetSelection.groups(MART_GROUP),
-        description="Rebuild every analytics mart from the base tables, then the local HTML dashboard.",
+        MARTS_JOB, selection=dg.AssetSelection.groups(MART_GROUP),
+        description="Rebuild every analytics mart from the base tables, then the local HTML dashboard (the "
+        "genie_marts_sensor does it after upstream changes; this job is for a rebuild on demand).",
     )
-    return with_automation(settings, dg.Definitions(
+    return dg.Definitions(
         assets=assets,
         jobs=[audit_job, ingest_job, spaces_job, marts_job],
+        sensors=[build_audit_sensor(settings), build_marts_sensor()],
+        schedules=build_schedules(settings),
         resources={"warehouse": WarehouseResource.from_settings(settings), "genie": GenieResource.from_settings(settings)},
-    ))
+    )
 
 
+def automated(spec: dg.AssetSpec, marts_cron: str) -> dg.AssetSpec:
+    """An asset's part in what runs by itself: the ingest assets expect to be refreshed at least daily (the sensor
+    and the schedules do it), the marts and the dashboard follow their upstream (``automation.marts_condition``)."""
+    if spec.group_name in FRESHNESS_GROUPS:
+        return spec.replace_attributes(freshness_policy=FRESHNESS)
+    if spec.group_name == MART_GROUP:
+        return spec.replace_attributes(automation_condition=marts_condition(marts_cron))
+    return spec

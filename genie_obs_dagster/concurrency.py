@@ -451,10 +451,10 @@ def pool_slot(
 
 
 def pool_wait_limit(context: Any) -> float:
-    """``automation.pool_wait_timeout_s`` as the step's resources know it (the Genie resource holds the
-    settings); the default when the step has no such resource."""
+    """``automation.pool_wait_timeout_s`` as the step's resources know it (the Genie resource carries it); the
+    default when the step has no such resource."""
     try:
-        return float(context.resources.genie.settings().automation.pool_wait_timeout_s)
+        return float(context.resources.genie.pool_wait_timeout_s)
     except Exception:  # no genie resource on this step, or settings without the field
         return float(DEFAULT_POOL_WAIT_TIMEOUT_S)
 
@@ -476,12 +476,17 @@ def workspace_api_slot(
         yield
 
 
+def _step_of(context: dg.OpExecutionContext | dg.AssetExecutionContext) -> str:
+    """The step's op handle (an asset context reaches it through its op context; its own accessor is deprecated)."""
+    return str(getattr(context, "op_execution_context", context).op_handle)
+
+
 def slot_guard(context: dg.AssetExecutionContext) -> Callable[[str], contextlib.AbstractContextManager[None]]:
     """``guard(workspace_id)`` for an asset body: the API slot of that workspace for this run and step."""
     limit = pool_wait_limit(context)
 
     def guard(workspace_id: str) -> contextlib.AbstractContextManager[None]:
-        return workspace_api_slot(context.instance, context.run_id, str(context.op_handle),
+        return workspace_api_slot(context.instance, context.run.run_id, _step_of(context),
                                   workspace_id, context.log.info, wait_limit_s=limit)
 
     return guard
@@ -490,5 +495,5 @@ def slot_guard(context: dg.AssetExecutionContext) -> Callable[[str], contextlib.
 def warehouse_slot(context: dg.OpExecutionContext | dg.AssetExecutionContext,
                    wait_limit_s: float) -> contextlib.AbstractContextManager[None]:
     """The ``genie_obs_warehouse`` slot for this run and step (``WarehouseResource.session``)."""
-    return pool_slot(context.instance, context.run_id, str(context.op_handle), WAREHOUSE_POOL, context.log.info,
+    return pool_slot(context.instance, context.run.run_id, _step_of(context), WAREHOUSE_POOL, context.log.info,
                      wait_limit_s=wait_limit_s, what=" (the warehouse's SQL steps)")

@@ -16,10 +16,26 @@ from pydantic import PrivateAttr
 from .concurrency import warehouse_slot
 from .genie.auth import OAuthTokenSource, resolve_secret
 from .genie.client import ClientSettings, GenieClient
-from .settings import Credentials, Settings
+from .settings import SecretRef, Settings, WorkspaceSettings
 from .warehouse import TableNames, Warehouse
 from .warehouse.databricks_backend import DatabricksWarehouse
 from .warehouse.duckdb_backend import DuckDBWarehouse
+
+
+class SecretReference(dg.Config):
+    """Where a credential lives, never its value: an environment variable's name, or a Databricks secret scope
+    and key. Read inside the run when a token is first needed (``genie.auth.resolve_secret``)."""
+
+    env: Optional[str] = None  # noqa: UP045 (Dagster reads the annotation at run time)
+    secret_scope: Optional[str] = None  # noqa: UP045
+    key: Optional[str] = None  # noqa: UP045
+
+    @classmethod
+    def of(cls, ref: SecretRef) -> SecretReference:
+        return cls(env=ref.env, secret_scope=ref.secret_scope, key=ref.key)
+
+    def ref(self) -> SecretRef:
+        return SecretRef(env=self.env, secret_scope=self.secret_scope, key=self.key)
 
 
 class WarehouseResource(dg.ConfigurableResource):
@@ -28,7 +44,7 @@ class WarehouseResource(dg.ConfigurableResource):
     Fields mirror the settings file so that a run's configuration is visible in the Dagster UI. On Databricks
     the control workspace is a ``dagster_databricks.DatabricksClientResource`` (host, OAuth M2M client id and
     secret as ``dg.EnvVar``, masked by Dagster); credentials kept in a secret scope are resolved inside the run
-    instead (``databricks_secret_refs``), never stored in the resource's configuration.
+    instead (``databricks_client_id``/``databricks_client_secret`` name them), never stored in the resource's configuration.
     """
 
     backend: str = "duckdb"
@@ -42,7 +58,9 @@ class WarehouseResource(dg.ConfigurableResource):
     source_query_history: str = "system.query.history"
     databricks: Optional[DatabricksClientResource] = None  # noqa: UP045 (Dagster reads the annotation at run time)
     databricks_host: Optional[str] = None  # noqa: UP045
-    databricks_secret_refs: Optional[str] = None  # noqa: UP045 (JSON of secret-scope references, not values)
+    # Credentials kept in a secret scope (or mixed): references, read inside the run, never values.
+    databricks_client_id: Optional[SecretReference] = None  # noqa: UP045
+    databricks_client_secret: Optional[SecretReference] = None  # noqa: UP045
     warehouse_id: Optional[str] = None  # noqa: UP045
     volume: str = "genie_obs_staging"
     wait_timeout_s: int = 10
@@ -62,7 +80,8 @@ class WarehouseResource(dg.ConfigurableResource):
                 fields["databricks"] = DatabricksClientResource(host=db.host, oauth_credentials=OauthCredentials(
                     client_id=dg.EnvVar(creds.client_id.env), client_secret=dg.EnvVar(creds.client_secret.env)))
             else:
-                fields["databricks_secret_refs"] = creds.model_dump_json()
+                fields["databricks_client_id"] = SecretReference.of(creds.client_id)
+                fields["databricks_client_secret"] = SecretReference.of(creds.client_secret)
         return cls(
             backend=settings.warehouse.backend,
             duckdb_path=settings.warehouse.duckdb.path,
@@ -84,12 +103,12 @@ class WarehouseResource(dg.ConfigurableResource):
     def _client_resource(self) -> DatabricksClientResource:
         if self.databricks is not None:
             return self.databricks
-        if not (self.databricks_host and self.databricks_secret_refs):
+        if not (self.databricks_host and self.databricks_client_id and self.databricks_client_secret):
             raise dg.DagsterInvariantViolationError(
                 "warehouse backend 'databricks' needs warehouse.databricks.host and credentials in the settings")
-        creds = Credentials.model_validate_json(self.databricks_secret_refs)
         return DatabricksClientResource(host=self.databricks_host, oauth_credentials=OauthCredentials(
-            client_id=resolve_secret(creds.client_id), client_secret=resolve_secret(creds.client_secret)))
+            client_id=resolve_secret(self.databricks_client_id.ref()),
+            client_secret=resolve_secret(self.databricks_client_secret.ref())))
 
     def get(self, context: dg.OpExecutionContext | None = None) -> Warehouse:
         """The warehouse; given the run's context, its statements are tagged with asset, partitions and run id."""
@@ -151,39 +170,67 @@ def run_tags(context: dg.OpExecutionContext) -> dict[str, str]:
     return tags
 
 
+class GenieWorkspace(dg.Config):
+    """One workspace as the Genie client sees it: where, who (by reference) and how hard it may be called."""
+
+    id: str
+    name: Optional[str] = None  # noqa: UP045
+    url: str
+    client_id: SecretReference
+    client_secret: SecretReference
+    rate_per_s: float
+    concurrency: int
+    timeout_s: float
+    max_attempts: int
+
+
 class GenieResource(dg.ConfigurableResource):
     """Genie API clients, one per workspace: OAuth M2M token, request budget, retries.
 
-    Holds the validated settings (which name credentials by reference only); secret values are resolved
-    from the environment or a Databricks secret scope when a client is first needed, inside the run.
+    Every workspace is a typed field the UI's resource page shows (id, url, budget, and where its credentials
+    live). The credentials are *references* (an environment variable's name or a secret scope key), resolved when
+    a workspace's client first asks for a token, inside the run: a variable unset for one workspace then gives
+    that workspace retryable ``NO_TOKEN`` rows while the others carry on, which ``dg.EnvVar`` (resolved for the
+    whole resource when the step starts) would not allow. The value never enters Dagster's configuration.
     """
 
-    settings_json: str
+    workspaces: list[GenieWorkspace]
+    # automation.pool_wait_timeout_s: the longest a step waits for its workspace's API pool slot
+    pool_wait_timeout_s: int = 3600
 
     _clients: dict[str, GenieClient] = PrivateAttr(default_factory=dict)
     _lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> GenieResource:
-        return cls(settings_json=settings.model_dump_json(by_alias=True))
+        def workspace(ws: WorkspaceSettings) -> GenieWorkspace:
+            creds, api = settings.credentials_for(ws.id), settings.api_for(ws.id)
+            return GenieWorkspace(id=ws.id, name=ws.name, url=ws.url, client_id=SecretReference.of(creds.client_id),
+                                  client_secret=SecretReference.of(creds.client_secret), rate_per_s=api.rate_per_s,
+                                  concurrency=api.concurrency, timeout_s=api.timeout_s, max_attempts=api.max_attempts)
 
-    def settings(self) -> Settings:
-        return Settings.model_validate_json(self.settings_json)
+        return cls(workspaces=[workspace(ws) for ws in settings.workspaces],
+                   pool_wait_timeout_s=settings.automation.pool_wait_timeout_s)
+
+    def workspace(self, workspace_id: str) -> GenieWorkspace:
+        for ws in self.workspaces:
+            if ws.id == workspace_id:
+                return ws
+        raise KeyError(f"workspace {workspace_id!r} is not configured; configured: {[w.id for w in self.workspaces]}")
 
     def client(self, workspace_id: str) -> GenieClient:
         with self._lock:
             if workspace_id not in self._clients:
-                s = self.settings()
-                ws, creds, api = s.workspace(workspace_id), s.credentials_for(workspace_id), s.api_for(workspace_id)
+                ws = self.workspace(workspace_id)
                 # Resolved on the first token request: an unset variable or unreadable secret is then a
                 # (retryable) NO_TOKEN error of each message of this workspace, not a failed step.
-                tokens = OAuthTokenSource(ws.url, functools.partial(resolve_secret, creds.client_id),
-                                          functools.partial(resolve_secret, creds.client_secret),
-                                          http_timeout_s=api.timeout_s)
+                tokens = OAuthTokenSource(ws.url, functools.partial(resolve_secret, ws.client_id.ref()),
+                                          functools.partial(resolve_secret, ws.client_secret.ref()),
+                                          http_timeout_s=ws.timeout_s)
                 self._clients[workspace_id] = GenieClient(
                     workspace_id, ws.url, tokens,
-                    ClientSettings(rate_per_s=api.rate_per_s, concurrency=api.concurrency, timeout_s=api.timeout_s,
-                                   max_attempts=api.max_attempts),
+                    ClientSettings(rate_per_s=ws.rate_per_s, concurrency=ws.concurrency, timeout_s=ws.timeout_s,
+                                   max_attempts=ws.max_attempts),
                 )
             return self._clients[workspace_id]
 

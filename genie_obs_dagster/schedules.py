@@ -4,7 +4,8 @@ The sensor keeps the recent partitions current as changes arrive; the reconcilia
 for what a sensor cannot see (a change that ended up with the same counts, a run the sensor gave up on,
 the ingestion principal's own reads) and keeps every ingest asset materialized at least daily, which is
 what the freshness expectations rely on. Both yield one run per workspace, tagged with it, so runs of
-different workspaces fail independently and queue per workspace.
+different workspaces fail independently and queue per workspace. The marts have no schedule: they follow
+their upstream (``automation.marts_condition``).
 """
 
 # No `from __future__ import annotations` here: Dagster inspects the schedule functions' type hints at runtime.
@@ -19,7 +20,6 @@ from .settings import Settings
 
 SPACE_SCHEDULE = "genie_space_refresh_daily"
 RECONCILE_SCHEDULE = "genie_nightly_reconciliation"
-MARTS_SCHEDULE = "genie_marts_hourly"
 
 
 def reconcile_range(settings: Settings, day: dt.date) -> tuple[dt.date, dt.date]:
@@ -67,12 +67,4 @@ def build_schedules(settings: Settings) -> list[dg.ScheduleDefinition]:
             for ws in settings.workspace_ids
         ]
 
-    marts = dg.ScheduleDefinition(
-        name=MARTS_SCHEDULE,
-        job_name="genie_marts",
-        cron_schedule="15 * * * *",
-        execution_timezone="UTC",
-        default_status=dg.DefaultScheduleStatus.RUNNING,
-        description="Rebuilds the marts and the local dashboard every hour from whatever the ingest runs wrote.",
-    )
-    return [genie_space_refresh_daily, genie_nightly_reconciliation, marts]
+    return [genie_space_refresh_daily, genie_nightly_reconciliation]

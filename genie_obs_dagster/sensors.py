@@ -1,7 +1,10 @@
-"""``genie_audit_sensor``: keeps the (workspace, day) partitions of the last days equal to the source, and
-finds days before them (since the history start) with audit rows missing from bronze.
+"""The sensors: ``genie_audit_sensor`` keeps the (workspace, day) partitions of the last days equal to the source,
+and finds days before them (since the history start) with audit rows missing from bronze; ``genie_marts_sensor``
+rebuilds the marts and the dashboard after their upstream changed.
 
-Thin wiring over :mod:`genie_obs_dagster.automation`, which holds the decisions and their reasons.
+Thin wiring over :mod:`genie_obs_dagster.automation`, which holds the decisions and their reasons. The audit
+sensor is a plain sensor because it compares an external source (``system.access.audit``) with bronze, which no
+automation condition can see; the marts only depend on our own assets, so a condition does it.
 """
 
 # No `from __future__ import annotations` here: Dagster inspects the sensor function's type hints at runtime.
@@ -11,13 +14,27 @@ from collections.abc import Callable
 
 import dagster as dg
 
-from .automation import INGEST_JOB, SensorCursor, observe, plan_runs, watch_window, workspaces_in_flight
+from .assets.marts import MART_GROUP
+from .automation import (
+    INGEST_JOB,
+    TRIGGER_TAG,
+    SensorCursor,
+    observe,
+    plan_runs,
+    watch_window,
+    workspaces_in_flight,
+)
 from .concurrency import WAREHOUSE_POOL, api_pool, reap_dead_holders
 from .resources import WarehouseResource
 from .settings import Settings
 from .warehouse import WarehouseBusy
 
 SENSOR_NAME = "genie_audit_sensor"
+MARTS_SENSOR_NAME = "genie_marts_sensor"
+# How often the marts' conditions are evaluated. A tick reads only the Dagster instance (the status of every
+# upstream partition), never the warehouse; the condition itself limits rebuilds to one per hour, so a minute
+# only bounds how long a settled upstream waits for its rebuild.
+MARTS_SENSOR_INTERVAL_S = 60
 # A tick must stay well under the 60 s sensor timeout; a run holding the embedded file is a reason to come
 # back next tick, not to wait.
 LOCK_TIMEOUT_S = 5.0
@@ -76,6 +93,22 @@ def build_audit_sensor(settings: Settings, clock: Callable[[], dt.datetime] = _u
         return dg.SensorResult(run_requests=[r.run_request() for r in plan.runs], cursor=plan.cursor.dump())
 
     return genie_audit_sensor
+
+
+def build_marts_sensor() -> dg.AutomationConditionSensorDefinition:
+    """Evaluates the automation condition of the marts and the dashboard (``automation.marts_condition``), in the
+    daemon (the asset daemon of ``dagster dev`` / ``dagster-daemon run``), and requests one run for whatever is
+    due. Its runs carry ``genie_obs/trigger: upstream-updated`` and go through the same asset code as a manual
+    ``genie_marts`` run: every SQL step claims the ``genie_obs_warehouse`` pool (``WarehouseResource.session``)."""
+    return dg.AutomationConditionSensorDefinition(
+        MARTS_SENSOR_NAME,
+        target=dg.AssetSelection.groups(MART_GROUP),
+        run_tags={TRIGGER_TAG: "upstream-updated"},
+        default_status=dg.DefaultSensorStatus.RUNNING,
+        minimum_interval_seconds=MARTS_SENSOR_INTERVAL_S,
+        description="Rebuilds the marts and the local dashboard once the base tables they read changed: at most "
+        "once an hour, never while a run or a backfill is still writing their upstream, nothing when nothing changed.",
+    )
 
 
 def run_sensor_once(defs: dg.Definitions, settings: Settings, instance: dg.DagsterInstance,

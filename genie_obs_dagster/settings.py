@@ -1,8 +1,8 @@
-"""Validated settings: the only place configuration is read.
+"""Validated settings: the models behind the component's YAML attributes (``component.py``).
 
-Settings come from a YAML file (``GENIE_OBS_CONFIG``, else ``genie_obs.yaml`` in the working directory)
-plus environment overrides of the form ``GENIE_OBS__SECTION__KEY=value`` (value parsed as YAML).
-Credentials are stored *by reference* (an env var name or a secret scope key), never as values.
+Settings are the attributes of the ``GenieObservabilityComponent`` instance in a ``defs.yaml`` (templates such as
+``{{ env.X }}`` resolved first). Credentials are stored *by reference* (an env var name or a secret scope key),
+never as values.
 
 Every invalid value fails at load with a :class:`SettingsError` that names the setting, the bad value
 and what is allowed, so a typo never turns into a stack trace deep inside a run. A value that could be a
@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
-import importlib.resources
 import os
 import re
 import typing
@@ -25,13 +24,6 @@ from urllib.parse import urlsplit
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
-
-CONFIG_ENV_VAR = "GENIE_OBS_CONFIG"
-OVERRIDE_PREFIX = "GENIE_OBS__"
-DEFAULT_CONFIG_FILE = "genie_obs.yaml"
-# The embedded default shipped in the package: a copy of the repository's genie_obs.yaml (a test keeps them equal)
-# that `genie-obs demo` and `genie-obs sandbox` fall back to where no settings file is given or found.
-PACKAGED_DEFAULT_CONFIG = "genie_obs.default.yaml"
 
 WORKSPACE_ID_RE = re.compile(r"^[0-9]{1,20}$")
 SPACE_ID_RE = re.compile(r"^[0-9a-f]{32}$")
@@ -234,11 +226,18 @@ class ApiSettings(_Strict):
     batch_size: int = Field(500, ge=1, le=100_000)
 
 
+# JSON schema of fields as `dg check yaml` sees them (component.py): the same rule as the field's validator.
+IDENTIFIER_SCHEMA = dict(pattern=IDENTIFIER_RE.pattern)
+TABLE_NAME_SCHEMA = dict(pattern=r"^[A-Za-z_][A-Za-z0-9_]*\.[A-Za-z_][A-Za-z0-9_]*\.[A-Za-z_][A-Za-z0-9_]*$")
+
+
 class WorkspaceSettings(_Strict):
-    id: str
-    url: str
+    # YAML may give the id as a number; JSON schema applies 'pattern' to strings and 'minimum' to numbers only.
+    id: str = Field(json_schema_extra=dict(type=["string", "integer"], pattern=WORKSPACE_ID_RE.pattern, minimum=0))
+    url: str = Field(json_schema_extra=dict(pattern=r"^https?://[^/?#@\s]+/?$"))
     name: str | None = None
-    space_ids: list[str] = Field(default_factory=list)
+    space_ids: list[str] = Field(default_factory=list,
+                                 json_schema_extra=dict(items={"type": "string", "pattern": SPACE_ID_RE.pattern}))
     credentials: Credentials | None = None
     api: ApiSettings | None = None
 
@@ -265,8 +264,8 @@ class WorkspaceSettings(_Strict):
 
 
 class TargetSettings(_Strict):
-    catalog: str = "main"
-    schema_: str = Field("genie_analytics", alias="schema")
+    catalog: str = Field("main", json_schema_extra=IDENTIFIER_SCHEMA)
+    schema_: str = Field("genie_analytics", alias="schema", json_schema_extra=IDENTIFIER_SCHEMA)
 
     @field_validator("catalog", "schema_")
     @classmethod
@@ -275,9 +274,9 @@ class TargetSettings(_Strict):
 
 
 class SourceSettings(_Strict):
-    audit: str = "system.access.audit"
-    workspaces: str = "system.access.workspaces_latest"
-    query_history: str = "system.query.history"
+    audit: str = Field("system.access.audit", json_schema_extra=TABLE_NAME_SCHEMA)
+    workspaces: str = Field("system.access.workspaces_latest", json_schema_extra=TABLE_NAME_SCHEMA)
+    query_history: str = Field("system.query.history", json_schema_extra=TABLE_NAME_SCHEMA)
 
     @field_validator("audit", "workspaces", "query_history")
     @classmethod
@@ -353,9 +352,10 @@ class DuckDBSettings(_Strict):
 class DatabricksWarehouseSettings(_Strict):
     """The control workspace whose SQL warehouse runs the SQL and whose Unity Catalog holds the tables."""
 
-    host: str
-    warehouse_id: str
-    volume: str = "genie_obs_staging"   # UC volume in the target schema where Python rows are staged as Parquet
+    host: str = Field(json_schema_extra=dict(pattern=r"^https?://[^/?#@\s]+/?$"))
+    warehouse_id: str = Field(json_schema_extra=dict(pattern=r"^[0-9a-f]{16}$"))
+    # UC volume in the target schema where Python rows are staged as Parquet
+    volume: str = Field("genie_obs_staging", json_schema_extra=IDENTIFIER_SCHEMA)
     credentials: Credentials | None = None  # default: the top-level credentials
     wait_timeout_s: int = 10            # the API's synchronous wait per statement: 0 or 5-50
     statement_timeout_s: int = Field(3600, ge=60, le=172_800)  # a statement still running then is cancelled
@@ -426,6 +426,9 @@ class AutomationSettings(_Strict):
     reconcile_days: int = Field(3, ge=1, le=90)                 # nightly reconciliation: the last N days, today included
     reconcile_cron: str = "30 2 * * *"                          # UTC
     space_refresh_cron: str = "0 4 * * *"                       # UTC
+    # The marts and the dashboard are rebuilt after their upstream changed, at most once per period of this cron
+    # (automation.marts_condition): "15 * * * *" = at most hourly, "*/15 * * * *" = every quarter hour.
+    marts_cron: str = "15 * * * *"                              # UTC
     # A step waits at most this long for a pool slot (genie_obs_warehouse, genie_api_<workspace>), then fails
     # naming the run that holds it; slots of processes that died on this host are freed while waiting.
     pool_wait_timeout_s: int = Field(3600, ge=60, le=86_400)
@@ -435,7 +438,7 @@ class AutomationSettings(_Strict):
             return self.sensor_interval_s
         return DATABRICKS_SENSOR_INTERVAL_S if backend == "databricks" else 60
 
-    @field_validator("reconcile_cron", "space_refresh_cron")
+    @field_validator("reconcile_cron", "space_refresh_cron", "marts_cron")
     @classmethod
     def _cron(cls, v: str) -> str:
         if not _is_valid_cron(v):
@@ -529,7 +532,7 @@ def _format_errors(err: ValidationError, source: str) -> str:
     return "\n".join(lines)
 
 
-def _yaml_problem(exc: yaml.YAMLError) -> str:
+def yaml_problem(exc: yaml.YAMLError) -> str:
     """What is wrong with some YAML and where, without the text around it (it may hold a secret)."""
     problem = getattr(exc, "problem", None) or "syntax error"
     mark = getattr(exc, "problem_mark", None)
@@ -537,34 +540,11 @@ def _yaml_problem(exc: yaml.YAMLError) -> str:
     return _redact(f"{problem}{where}")
 
 
-def _apply_overrides(raw: dict[str, Any], environ: Mapping[str, str]) -> dict[str, Any]:
-    for name, value in sorted(environ.items()):
-        if not name.startswith(OVERRIDE_PREFIX):
-            continue
-        path = [p.lower() for p in name[len(OVERRIDE_PREFIX) :].split("__")]
-        if not all(p and IDENTIFIER_RE.match(p) for p in path):
-            raise SettingsError(f"environment override {name} is not of the form GENIE_OBS__SECTION__KEY")
-        node = raw
-        for part in path[:-1]:
-            child = node.setdefault(part, {})
-            if not isinstance(child, dict):
-                raise SettingsError(f"environment override {name}: {'.'.join(path)} is not a section")
-            node = child
-        try:
-            node[path[-1]] = yaml.safe_load(value)
-            continue
-        except yaml.YAMLError as exc:
-            problem = _yaml_problem(exc)
-        # Raised outside the handler: the YAML error's text quotes the value, which may be a secret.
-        raise SettingsError(f"environment override {name}: value is not valid YAML ({problem}; the value is not shown)")
-    return raw
-
-
-def parse_settings(raw: Mapping[str, Any] | None, source: str = "settings", environ: Mapping[str, str] | None = None) -> Settings:
-    """Validate a settings mapping (plus env overrides) into :class:`Settings`; ``raw`` is not changed."""
+def parse_settings(raw: Mapping[str, Any] | None, source: str = "settings") -> Settings:
+    """Validate a settings mapping into :class:`Settings`; ``raw`` is not changed."""
     if raw is not None and not isinstance(raw, Mapping):
         raise SettingsError(f"invalid settings in {source}: expected a mapping at the top level, got {type(raw).__name__}")
-    data = _apply_overrides(copy.deepcopy(dict(raw or {})), os.environ if environ is None else environ)
+    data = copy.deepcopy(dict(raw or {}))
     try:
         return Settings.model_validate(data)
     except ValidationError as err:
@@ -572,32 +552,3 @@ def parse_settings(raw: Mapping[str, Any] | None, source: str = "settings", envi
     # Raised outside the handler so that the ValidationError, whose text quotes every input value, is not chained
     # as the context: a traceback shows only the message above.
     raise SettingsError(message)
-
-
-def config_path(environ: Mapping[str, str] | None = None) -> Path:
-    environ = os.environ if environ is None else environ
-    return Path(environ.get(CONFIG_ENV_VAR) or DEFAULT_CONFIG_FILE)
-
-
-def packaged_default_config() -> Path:
-    """The embedded-default settings file inside the installed package."""
-    return Path(str(importlib.resources.files("genie_obs_dagster").joinpath(PACKAGED_DEFAULT_CONFIG)))
-
-
-def load_settings(path: str | Path | None = None, environ: Mapping[str, str] | None = None) -> Settings:
-    """Load settings from ``path`` (or ``GENIE_OBS_CONFIG`` / ``genie_obs.yaml``) and env overrides."""
-    file = Path(path) if path else config_path(environ)
-    if not file.is_file():
-        raise SettingsError(
-            f"settings file {str(file)!r} not found; set {CONFIG_ENV_VAR} to a YAML file "
-            f"(see genie_obs.yaml in the repository for the embedded default)"
-        )
-    try:
-        raw = yaml.safe_load(file.read_text()) or {}
-    except yaml.YAMLError as exc:
-        problem = _yaml_problem(exc)
-    else:
-        return parse_settings(raw, source=str(file), environ=environ)
-    # Raised outside the handler: the YAML error's text quotes the offending line, which may hold a secret.
-    raise SettingsError(f"settings file {str(file)!r} is not valid YAML: {problem}")
-

@@ -46,7 +46,7 @@ def make_settings(db_path: Path, **overrides: object) -> Settings:
         "warehouse": {"backend": "duckdb", "duckdb": {"path": str(db_path)}},
     }
     raw.update(overrides)
-    return parse_settings(raw, environ={})
+    return parse_settings(raw)
 
 
 def make_scenario(**kw: object) -> Scenario:

@@ -17,7 +17,6 @@ from pathlib import Path
 
 import dagster as dg
 import pytest
-import yaml
 
 from genie_obs_dagster.automation import (
     FETCH_ASSETS,
@@ -490,13 +489,14 @@ def test_the_api_pool_lets_one_run_per_workspace_call_it() -> None:
 
 RUN_SCRIPT = textwrap.dedent("""
     import json, logging, sys
+    from pathlib import Path
     import dagster as dg
     from genie_obs_dagster.code_location import build_definitions
-    from genie_obs_dagster.settings import load_settings
+    from genie_obs_dagster.settings import parse_settings
 
     logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(name)s %(message)s")
     settings_file, job_name, tags, selection = sys.argv[1], sys.argv[2], json.loads(sys.argv[3]), json.loads(sys.argv[4])
-    job = build_definitions(load_settings(settings_file)).resolve_job_def(job_name)
+    job = build_definitions(parse_settings(json.loads(Path(settings_file).read_text()))).resolve_job_def(job_name)
     instance = dg.DagsterInstance.get() if "--shared-instance" in sys.argv else dg.DagsterInstance.ephemeral()
     result = job.execute_in_process(instance=instance, tags=tags, raise_on_error=False,
                                     asset_selection=[dg.AssetKey(k) for k in selection] or None)
@@ -515,8 +515,11 @@ def run_process(settings_file: Path, job: str, tags: dict[str, str], selection: 
 
 
 def _settings_file(tmp: Path, settings: Settings) -> Path:
-    path = tmp / "settings.yaml"
-    path.write_text(yaml.safe_dump(settings.model_dump(mode="json", by_alias=True, exclude_none=True)))
+    """The settings as the mapping ``parse_settings`` takes, in a file a run process reads."""
+    import json
+
+    path = tmp / "settings.json"
+    path.write_text(json.dumps(settings.model_dump(mode="json", by_alias=True, exclude_none=True)))
     return path
 
 

@@ -21,9 +21,9 @@ from pathlib import Path
 
 import dagster as dg
 import duckdb
-import yaml
 
 from genie_obs_dagster.code_location import build_definitions
+from genie_obs_dagster.component import defs_yaml_for
 from genie_obs_dagster.demo import materialize_range
 from genie_obs_dagster.sandbox.server import SimConfig, SimulatedDatabricks, WorkspaceFaults
 from genie_obs_dagster.sandbox.system_tables import load_system_tables
@@ -45,10 +45,10 @@ CHILD = textwrap.dedent("""
     import dagster as dg
     from genie_obs_dagster.code_location import build_definitions
     from genie_obs_dagster.demo import materialize_range
-    from genie_obs_dagster.settings import load_settings
+    from genie_obs_dagster.component import load_component_settings
 
     settings_file, ranges = sys.argv[1], json.loads(sys.argv[2])
-    defs = build_definitions(load_settings(settings_file))
+    defs = build_definitions(load_component_settings(settings_file))
     with dg.DagsterInstance.get() as instance:
         for ws, start, end in ranges:
             result = materialize_range(defs, "genie_ingest", ws, dt.date.fromisoformat(start),
@@ -71,7 +71,7 @@ def progress_lines(lines: list[str], workspace_id: str) -> list[str]:
 
 
 def write_settings(path: Path, settings: Settings) -> Path:
-    path.write_text(yaml.safe_dump(settings.model_dump(mode="json", by_alias=True, exclude_none=True)))
+    path.write_text(defs_yaml_for(settings))
     return path
 
 

@@ -1,12 +1,12 @@
 """The target DDL is documented Delta DDL: every column has a COMMENT, every table a comment and liquid
 clustering keys that can work, and the embedded DuckDB back end still gets the same tables.
 
-Why these rules: Unity Catalog shows column comments to everyone who browses the tables (and a later issue
-shows them in the Dagster UI through ``ddl_column_comments``), so an empty one is a gap in the product's
-documentation. Liquid clustering only prunes files on columns Delta keeps statistics for (the first 32
-columns by default, ``delta.dataSkippingNumIndexedCols``), on types it can cluster (not BOOLEAN or nested
-types), on at most 4 columns; a key that breaks one of these is rejected or useless on Databricks, and
-nothing local would notice.
+Why these rules: Unity Catalog shows column comments to everyone who browses the tables (and the Dagster UI
+shows them as the column descriptions of each table asset, read through ``ddl_column_defs``: see
+test_table_metadata.py), so an empty one is a gap in the product's documentation. Liquid clustering only prunes
+files on columns Delta keeps statistics for (the first 32 columns by default,
+``delta.dataSkippingNumIndexedCols``), on types it can cluster (not BOOLEAN or nested types), on at most 4
+columns; a key that breaks one of these is rejected or useless on Databricks, and nothing local would notice.
 """
 
 from __future__ import annotations
@@ -76,6 +76,16 @@ def test_every_table_is_clustered_on_usable_columns(table: str) -> None:
         assert position < STATS_COLUMNS, f"{key} is column {position + 1}: Delta keeps no statistics for it"
         kind = col.args["kind"]
         assert isinstance(kind, exp.DataType) and kind.this in CLUSTERABLE, f"{key} has a type Delta cannot cluster"
+
+
+@pytest.mark.parametrize("table", TARGET_TABLES)
+def test_ddl_column_defs_read_names_types_comments_and_not_null(table: str) -> None:
+    """What the Dagster UI shows of a table's columns agrees with the other readers of the same DDL."""
+    cols = sqlmod.ddl_column_defs(table)
+    assert tuple(c.name for c in cols) == sqlmod.ddl_columns(table)
+    assert {c.name: c.comment for c in cols} == sqlmod.ddl_column_comments(table)
+    assert [c.name for c in cols if c.not_null] == [c.name for c in column_defs(table) if c.find(exp.NotNullColumnConstraint)]
+    assert [c.type for c in cols] == [c.args["kind"].sql(dialect="databricks") for c in column_defs(table)]
 
 
 def test_ddl_column_comments_returns_a_fresh_dict() -> None:

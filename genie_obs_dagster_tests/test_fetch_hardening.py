@@ -131,7 +131,7 @@ def test_a_workspace_with_a_wrong_secret_does_not_stop_the_other_and_recovers(
     raw = env.settings.model_dump(mode="json", by_alias=True, exclude_none=True)
     raw["workspaces"][0]["credentials"] = {"client_id": {"env": "GENIE_OBS_CLIENT_ID"},
                                            "client_secret": {"env": "GENIE_OBS_A_SECRET"}}
-    env.settings = parse_settings(raw, environ={})
+    env.settings = parse_settings(raw)
     assert env.settings.credentials_for(A).client_secret.env == "GENIE_OBS_A_SECRET"
     env.defs = build_definitions(env.settings)
     monkeypatch.setenv("GENIE_OBS_A_SECRET", "not-the-right-secret")

@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import yaml
 
 REPO = Path(__file__).resolve().parents[1]
 PACKAGE = "genie_obs_dagster"
@@ -75,12 +76,6 @@ def outside(tmp_path: Path) -> Iterator[tuple[Path, dict[str, str]]]:
     yield work, env
 
 
-def test_packaged_default_settings_are_the_repository_settings() -> None:
-    packaged = REPO / PACKAGE / "genie_obs.default.yaml"
-    assert packaged.read_text() == (REPO / "genie_obs.yaml").read_text(), (
-        "the packaged embedded default drifted from genie_obs.yaml: cp genie_obs.yaml " f"{packaged.relative_to(REPO)}")
-
-
 def test_wheel_holds_the_product_and_nothing_else(built: tuple[Path, Path]) -> None:
     wheel, src = built
     names = zipfile.ZipFile(wheel).namelist()
@@ -98,26 +93,27 @@ def test_wheel_holds_the_product_and_nothing_else(built: tuple[Path, Path]) -> N
     static = {f"{PACKAGE}/{p.relative_to(src / PACKAGE).as_posix()}"
               for p in (src / PACKAGE / "dashboard" / "static").iterdir()}
     assert static and static <= files
-    assert f"{PACKAGE}/genie_obs.default.yaml" in files
+    assert f"{PACKAGE}/defs/genie_obs/defs.yaml" in files  # the component instance: embedded default and scaffold
     assert not any("tests" in n or n.startswith(("bench/", "sql/")) for n in files)
     entry_points = zipfile.ZipFile(wheel).read(next(n for n in names if n.endswith("entry_points.txt"))).decode()
     assert "genie-obs = genie_obs_dagster.cli:main" in entry_points
+    assert "[dagster_dg_cli.registry_modules]\ngenie_obs_dagster = genie_obs_dagster" in entry_points  # dg finds it
 
 
 CHECK_INSTALLED = """
 import json
 import genie_obs_dagster
 import dagster as dg
-from genie_obs_dagster.code_location import build_definitions
-from genie_obs_dagster.settings import load_settings, packaged_default_config
+from genie_obs_dagster.component import PACKAGED_DEFS_YAML
+from genie_obs_dagster.definitions import defs as code_location
 from genie_obs_dagster.warehouse import sql
 
 names = sorted(p.relative_to(sql.SQL_DIR).with_suffix("").as_posix() for p in sql.SQL_DIR.rglob("*.sql"))
 parsed = sum(len(sql.parse_file(n)) for n in names)
-defs = build_definitions(load_settings(packaged_default_config()))
+defs = code_location()  # the defs folder's component instance, with no pyproject.toml around the installed package
 dg.Definitions.validate_loadable(defs)
 print(json.dumps({"package": genie_obs_dagster.__file__, "sql_dir": str(sql.SQL_DIR), "files": len(names),
-                  "statements": parsed, "config": str(packaged_default_config()),
+                  "statements": parsed, "config": str(PACKAGED_DEFS_YAML),
                   "jobs": sorted(j.name for j in defs.resolve_all_job_defs())}))
 """
 
@@ -129,7 +125,7 @@ def test_installed_wheel_finds_its_sql_and_settings(site: Path, built: tuple[Pat
     got = json.loads(proc.stdout.strip().splitlines()[-1])
     assert Path(got["package"]).is_relative_to(site)
     assert Path(got["sql_dir"]) == site / PACKAGE / "sql"
-    assert Path(got["config"]) == site / PACKAGE / "genie_obs.default.yaml"
+    assert Path(got["config"]) == site / PACKAGE / "defs" / "genie_obs" / "defs.yaml"
     assert got["files"] == len(list((built[1] / "sql").rglob("*.sql"))) and got["statements"] >= got["files"]
     assert {"genie_ingest", "genie_marts", "genie_space_refresh"} <= set(got["jobs"])
 
@@ -142,15 +138,14 @@ def _free_port() -> int:
 
 def test_installed_wheel_runs_the_demo_from_an_empty_folder(site: Path, outside: tuple[Path, dict[str, str]]) -> None:
     work, env = outside
-    small = {  # one simulated workspace on a free port, two days, few questions (GENIE_OBS__SECTION__KEY, YAML values)
-        "GENIE_OBS__WORKSPACES": f'[{{id: "1234567890123456", url: "http://127.0.0.1:{_free_port()}"}}]',
-        "GENIE_OBS__HISTORY__LOOKBACK_DAYS": "2",
-        "GENIE_OBS__SANDBOX__SPACES_PER_WORKSPACE": "2",
-        "GENIE_OBS__SANDBOX__USERS": "6",
-        "GENIE_OBS__SANDBOX__QUESTIONS_PER_DAY": "8",
-    }
-    proc = _run([site / "bin" / "genie-obs", "demo"], cwd=work, env={**env, **small, "PYTHONPATH": str(site)})
-    assert "using the packaged embedded default settings" in proc.stdout
+    # The packaged instance, made small: one simulated workspace, two days, few questions (a user's own defs.yaml).
+    small = yaml.safe_load((REPO / PACKAGE / "defs" / "genie_obs" / "defs.yaml").read_text())
+    small["attributes"]["workspaces"] = [{"id": "1234567890123456", "url": f"http://127.0.0.1:{_free_port()}"}]
+    small["attributes"]["history"] = {"lookback_days": 2}
+    small["attributes"]["sandbox"].update(spaces_per_workspace=2, users=6, questions_per_day=8)
+    (work / "defs.yaml").write_text(yaml.safe_dump(small))
+    proc = _run([site / "bin" / "genie-obs", "demo", "--defs", "defs.yaml"], cwd=work,
+                env={**env, "PYTHONPATH": str(site)})
     truth = next((line for line in proc.stdout.splitlines() if line.startswith("against the scenario's ground truth")),
                  None)
     assert truth is not None, proc.stdout

@@ -19,12 +19,12 @@ from pathlib import Path
 
 import dagster as dg
 import pytest
-import yaml
 from dagster._core.storage.event_log.base import EventLogStorage
 from dagster._core.test_utils import create_run_for_test
 
 from genie_obs_dagster import concurrency
 from genie_obs_dagster.code_location import build_definitions
+from genie_obs_dagster.component import defs_yaml_for
 from genie_obs_dagster.concurrency import (
     WAREHOUSE_POOL,
     PoolWaitTimeout,
@@ -241,7 +241,7 @@ RUN_SCRIPT = """
     from genie_obs_dagster.code_location import build_definitions
     from genie_obs_dagster.demo import materialize_range
     from genie_obs_dagster.resources import WarehouseResource
-    from genie_obs_dagster.settings import load_settings
+    from genie_obs_dagster.component import load_component_settings
     from genie_obs_dagster.warehouse.duckdb_backend import DuckDBWarehouse
 
     def stuck(self, *args, **kwargs):
@@ -250,7 +250,7 @@ RUN_SCRIPT = """
 
     DuckDBWarehouse.replace = stuck
     settings_file, ws, start, end = sys.argv[1:5]
-    materialize_range(build_definitions(load_settings(settings_file)), "genie_audit_layer", ws,
+    materialize_range(build_definitions(load_component_settings(settings_file)), "genie_audit_layer", ws,
                       dt.date.fromisoformat(start), dt.date.fromisoformat(end), dg.DagsterInstance.get())
 """
 
@@ -261,7 +261,7 @@ def test_a_run_killed_mid_materialization_does_not_block_the_next(tmp_path: Path
     settings = make_settings(tmp_path / "wh.duckdb", automation={"pool_wait_timeout_s": 60})
     load_system_tables(DuckDBWarehouse(settings.warehouse.duckdb.path, TableNames.from_settings(settings)), scenario)
     settings_file = tmp_path / "settings.yaml"
-    settings_file.write_text(yaml.safe_dump(settings.model_dump(mode="json", by_alias=True, exclude_none=True)))
+    settings_file.write_text(defs_yaml_for(settings))
     ws, start = WORKSPACES[0], scenario.start_date
     end = start + dt.timedelta(days=scenario.days - 1)
 

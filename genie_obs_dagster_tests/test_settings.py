@@ -7,10 +7,12 @@ import traceback
 from pathlib import Path
 from typing import Any
 
+import dagster as dg
 import pytest
 import yaml
 
-from genie_obs_dagster.settings import SettingsError, load_settings, parse_settings
+from genie_obs_dagster.component import PACKAGED_DEFS_YAML, load_component_settings, settings_from_attributes
+from genie_obs_dagster.settings import SettingsError, parse_settings
 
 GOOD: dict[str, Any] = {
     "workspaces": [{"id": "1234567890123456", "url": "https://adb-1.cloud.databricks.com/"}],
@@ -25,14 +27,14 @@ def with_(**changes: Any) -> dict[str, Any]:
     return raw
 
 
-def error_of(raw: dict[str, Any], environ: dict[str, str] | None = None) -> str:
+def error_of(raw: dict[str, Any]) -> str:
     with pytest.raises(SettingsError) as exc:
-        parse_settings(raw, environ=environ or {})
+        parse_settings(raw)
     return str(exc.value)
 
 
 def test_good_settings_have_documented_defaults() -> None:
-    s = parse_settings(GOOD, environ={})
+    s = parse_settings(GOOD)
     assert s.target.catalog == "main" and s.target.schema_ == "genie_analytics"
     assert s.sources.audit == "system.access.audit"
     assert s.workspaces[0].url == "https://adb-1.cloud.databricks.com"
@@ -48,7 +50,7 @@ def test_non_numeric_workspace_id() -> None:
 
 
 def test_workspace_id_given_as_yaml_int_is_accepted() -> None:
-    s = parse_settings(with_(workspaces=[{"id": 1234567890123456, "url": "https://x.cloud.databricks.com"}]), environ={})
+    s = parse_settings(with_(workspaces=[{"id": 1234567890123456, "url": "https://x.cloud.databricks.com"}]))
     assert s.workspace_ids == ["1234567890123456"]
 
 
@@ -72,7 +74,7 @@ def test_bad_url(url: str) -> None:
 
 
 def test_http_allowed_only_on_loopback() -> None:
-    s = parse_settings(with_(workspaces=[{"id": "1", "url": "http://127.0.0.1:8781"}]), environ={})
+    s = parse_settings(with_(workspaces=[{"id": "1", "url": "http://127.0.0.1:8781"}]))
     assert s.workspaces[0].url == "http://127.0.0.1:8781"
 
 
@@ -92,7 +94,7 @@ def test_history_needs_exactly_one_of_start_date_or_lookback() -> None:
     assert "exactly one of 'start_date'" in error_of(with_(history={}))
     assert "exactly one of" in error_of(with_(history={"start_date": "2026-01-01", "lookback_days": 3}))
     assert "history.start_date" in error_of(with_(history={"start_date": "yesterday"}))
-    lookback = parse_settings(with_(history={"lookback_days": 10}), environ={})
+    lookback = parse_settings(with_(history={"lookback_days": 10}))
     assert lookback.history.first_day(dt.date(2026, 5, 11)) == dt.date(2026, 5, 1)
 
 
@@ -112,8 +114,7 @@ def test_credentials_are_references_not_values() -> None:
     assert "not an environment variable name" in msg
     assert "needs a 'key'" in error_of(with_(credentials={"client_secret": {"secret_scope": "genie-obs"}}))
     s = parse_settings(with_(credentials={"client_id": {"secret_scope": "genie-obs", "key": "sp_client_id"},
-                                          "client_secret": {"secret_scope": "genie-obs", "key": "sp_client_secret"}}),
-                       environ={})
+                                          "client_secret": {"secret_scope": "genie-obs", "key": "sp_client_secret"}}))
     assert s.credentials_for("1234567890123456").client_secret.describe() == "secret genie-obs/sp_client_secret"
 
 
@@ -123,30 +124,31 @@ def test_databricks_backend_needs_its_section() -> None:
     assert "warehouse.backend" in msg and "'duckdb'" in msg and "'databricks'" in msg
 
 
-def test_environment_overrides() -> None:
-    s = parse_settings(GOOD, environ={"GENIE_OBS__TARGET__SCHEMA": "obs", "GENIE_OBS__HISTORY__START_DATE": "2026-02-01",
-                                      "UNRELATED": "x"})
-    assert s.target.schema_ == "obs" and s.history.start_date == dt.date(2026, 2, 1)
-    msg = error_of(GOOD, environ={"GENIE_OBS__TARGET__SCHEME": "obs"})
-    assert "target.scheme" in msg and "unknown setting" in msg
-
-
-def test_missing_and_malformed_files(tmp_path: Path) -> None:
-    with pytest.raises(SettingsError, match="not found; set GENIE_OBS_CONFIG"):
-        load_settings(tmp_path / "nope.yaml", environ={})
+def test_missing_and_malformed_component_files(tmp_path: Path) -> None:
+    with pytest.raises(SettingsError, match="not found; expected the defs.yaml of a"):
+        load_component_settings(tmp_path / "nope.yaml")
     bad = tmp_path / "bad.yaml"
-    bad.write_text("workspaces: [\n")
+    bad.write_text("type: genie_obs_dagster.GenieObservabilityComponent\nattributes: [\n")
     with pytest.raises(SettingsError, match="not valid YAML"):
-        load_settings(bad, environ={})
+        load_component_settings(bad)
     listy = tmp_path / "list.yaml"
-    listy.write_text("- a\n")
-    with pytest.raises(SettingsError, match="expected a mapping"):
-        load_settings(listy, environ={})
+    listy.write_text("type: genie_obs_dagster.GenieObservabilityComponent\nattributes: [a]\n")
+    with pytest.raises(SettingsError, match="'attributes' must be a mapping"):
+        load_component_settings(listy)
+    other = tmp_path / "other.yaml"
+    other.write_text("type: dagster.DefsFolderComponent\nattributes: {}\n")
+    with pytest.raises(SettingsError, match="holds 0 genie_obs_dagster.GenieObservabilityComponent instances"):
+        load_component_settings(other)
 
 
-def test_repository_default_settings_file_is_valid() -> None:
-    s = load_settings(Path(__file__).resolve().parents[1] / "genie_obs.yaml", environ={})
-    assert s.warehouse.backend == "duckdb" and s.sandbox is not None and len(s.workspaces) >= 1
+def test_the_projects_component_instance_is_the_embedded_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("GENIE_OBS_SANDBOX_PORT_1", raising=False)
+    monkeypatch.setenv("GENIE_OBS_SANDBOX_PORT_2", "9782")
+    s = load_component_settings()  # genie_obs_dagster/defs/genie_obs/defs.yaml
+    assert s == load_component_settings(PACKAGED_DEFS_YAML)
+    assert s.warehouse.backend == "duckdb" and s.sandbox is not None and len(s.workspaces) == 2
+    assert [w.url for w in s.workspaces] == ["http://127.0.0.1:8781", "http://127.0.0.1:9782"]  # ports from env
+    assert s.credentials.client_secret.env == "GENIE_OBS_CLIENT_SECRET"  # a reference, never the value
 
 
 def test_a_token_pasted_into_another_setting_is_not_echoed() -> None:
@@ -158,7 +160,7 @@ def test_a_token_pasted_into_another_setting_is_not_echoed() -> None:
 
 def test_databricks_warehouse_settings_are_validated() -> None:
     base = {"host": "https://adb-1.azuredatabricks.net", "warehouse_id": "0123456789abcdef"}
-    assert parse_settings(with_(warehouse={"backend": "databricks", "databricks": base}), environ={}).warehouse.databricks
+    assert parse_settings(with_(warehouse={"backend": "databricks", "databricks": base})).warehouse.databricks
     bad = {"host": "http://example.com", "warehouse_id": "XYZ", "volume": "a b", "wait_timeout_s": 3}
     msg = error_of(with_(warehouse={"backend": "databricks", "databricks": bad}))
     for setting in ("host", "warehouse_id", "volume", "wait_timeout_s"):
@@ -187,9 +189,12 @@ def full_text(exc: BaseException) -> str:
 
 
 def failure(raw: dict[str, Any], environ: dict[str, str] | None = None) -> tuple[str, str]:
-    """(the message, everything a traceback would show) of the SettingsError that ``raw`` raises."""
-    with pytest.raises(SettingsError) as exc:
-        parse_settings(raw, environ=environ or {})
+    """(the message, everything a traceback would show) of the SettingsError that ``raw`` raises as a component's
+    attributes, its ``{{ env.X }}`` templates resolved from ``environ``."""
+    with pytest.MonkeyPatch.context() as mp, pytest.raises(SettingsError) as exc:
+        for name, value in (environ or {}).items():
+            mp.setenv(name, value)
+        settings_from_attributes(raw, "defs.yaml", dg.ResolutionContext.default().resolve_value)
     return str(exc.value), full_text(exc.value)
 
 
@@ -216,9 +221,14 @@ def _place(where: str, secret: str) -> tuple[dict[str, Any], dict[str, str]]:
         raw["warehouse"] = {"duckdb": {"path": "data/genie_obs.duckdb"} | extra}
     elif where == "history":
         raw["history"].update(extra)
-    elif where.startswith("env:"):  # an environment override GENIE_OBS__SECTION__CLIENT_SECRET
+    elif where.startswith("env:"):  # a template whose variable holds the secret: client_secret: "{{ env.X }}"
         section = where.removeprefix("env:")
-        env = {f"GENIE_OBS__{section.upper()}__CLIENT_SECRET" if section else "GENIE_OBS__CLIENT_SECRET": secret}
+        templated = {"client_secret": "{{ env.GENIE_TEST_PASTED }}"}
+        if section:
+            raw[section] = templated
+        else:
+            raw.update(templated)
+        env = {"GENIE_TEST_PASTED": secret}
     else:
         raw[where] = extra
     return raw, env
@@ -301,7 +311,7 @@ def test_user_and_password_in_a_url_are_rejected_and_never_echoed() -> None:
         (line,) = [ln for ln in msg.splitlines() if ln.startswith(f"  - {setting}: ")]
         assert "x.azuredatabricks.net" in line and "user name or password" in line and "https://<workspace-host>" in line
     assert "s3cr3t-pw" not in everything and "token:" not in everything
-    ok = parse_settings(with_(workspaces=[{"id": "1", "url": "https://x.azuredatabricks.net:443/"}]), environ={})
+    ok = parse_settings(with_(workspaces=[{"id": "1", "url": "https://x.azuredatabricks.net:443/"}]))
     assert ok.workspaces[0].url == "https://x.azuredatabricks.net:443"
 
 
@@ -310,10 +320,10 @@ def test_start_date_in_the_future_is_rejected() -> None:
     tomorrow = today + dt.timedelta(days=1)
     msg = error_of(with_(history={"start_date": tomorrow.isoformat()}))
     assert f"history.start_date: {tomorrow.isoformat()} is in the future" in msg and "on or before today" in msg
-    assert parse_settings(with_(history={"start_date": today.isoformat()}), environ={}).history.first_day() == today
+    assert parse_settings(with_(history={"start_date": today.isoformat()})).history.first_day() == today
 
 
-@pytest.mark.parametrize("setting", ["reconcile_cron", "space_refresh_cron"])
+@pytest.mark.parametrize("setting", ["reconcile_cron", "space_refresh_cron", "marts_cron"])
 @pytest.mark.parametrize("cron", ["61 * * * *", "0 25 * * *", "0 0 31 2 *", "0 3 * * * *", "* * * *", "daily"])
 def test_invalid_cron_is_named_as_the_setting(setting: str, cron: str) -> None:
     msg = error_of(with_(automation={setting: cron}))
@@ -322,8 +332,7 @@ def test_invalid_cron_is_named_as_the_setting(setting: str, cron: str) -> None:
 
 
 def test_valid_crons_are_accepted() -> None:
-    s = parse_settings(with_(automation={"reconcile_cron": "*/15 1-5 * * MON-FRI", "space_refresh_cron": "0 4 * * *"}),
-                       environ={})
+    s = parse_settings(with_(automation={"reconcile_cron": "*/15 1-5 * * MON-FRI", "space_refresh_cron": "0 4 * * *"}))
     assert s.automation.reconcile_cron == "*/15 1-5 * * MON-FRI"
 
 
@@ -344,23 +353,20 @@ def test_loading_settings_has_no_side_effects(tmp_path: Path) -> None:
     path = tmp_path / "new" / "deeper" / "wh.duckdb"
     raw = with_(warehouse={"duckdb": {"path": str(path)}})
     before = yaml.safe_dump(raw)
-    s = parse_settings(raw, environ={"GENIE_OBS__HISTORY__START_DATE": "2026-02-01"})
+    s = parse_settings(raw)
     assert s.warehouse.duckdb.path == str(path) and not (tmp_path / "new").exists()  # checked, not created
-    assert yaml.safe_dump(raw) == before  # the caller's mapping is not changed by the overrides
-    assert parse_settings(with_(warehouse={"duckdb": {"path": ":memory:"}}), environ={})
+    assert yaml.safe_dump(raw) == before  # the caller's mapping is not changed
+    assert parse_settings(with_(warehouse={"duckdb": {"path": ":memory:"}}))
 
 
 def test_yaml_errors_point_at_the_place_without_echoing_the_text(tmp_path: Path) -> None:
     secret = SECRETS[0]
-    bad = tmp_path / "bad.yaml"
-    bad.write_text(f"api: {{}}\nclient_secret: {secret}: oops\n")
+    bad = tmp_path / "defs.yaml"
+    bad.write_text(f"type: genie_obs_dagster.GenieObservabilityComponent\nattributes:\n  api: {{}}\n"
+                   f"  client_secret: {secret}: oops\n")
     with pytest.raises(SettingsError) as exc:
-        load_settings(bad, environ={})
-    assert "not valid YAML" in str(exc.value) and "line 2" in str(exc.value)
-    assert secret not in full_text(exc.value)
-    with pytest.raises(SettingsError) as exc:
-        parse_settings(GOOD, environ={"GENIE_OBS__CREDENTIALS__CLIENT_SECRET": f"[{secret}"})
-    assert "GENIE_OBS__CREDENTIALS__CLIENT_SECRET" in str(exc.value) and "not valid YAML" in str(exc.value)
+        load_component_settings(bad)
+    assert "not valid YAML" in str(exc.value) and "line 4" in str(exc.value)
     assert secret not in full_text(exc.value)
 
 

@@ -23,12 +23,11 @@ from typing import Any
 import dagster as dg
 import pytest
 import requests
-import yaml
 
 from genie_obs_dagster.code_location import build_definitions
+from genie_obs_dagster.component import load_component_settings
 from genie_obs_dagster.initial_load import graphql, launch_initial_load
 from genie_obs_dagster.sandbox.system_tables import load_system_tables
-from genie_obs_dagster.settings import load_settings
 from genie_obs_dagster.warehouse import TableNames
 from genie_obs_dagster.warehouse.duckdb_backend import DuckDBWarehouse
 
@@ -82,19 +81,17 @@ def _alive(pgid: int) -> list[int]:
 
 
 @pytest.fixture
-def webserver(tmp_path: Path) -> Iterator[tuple[str, dict[str, str]]]:
+def webserver(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str, dict[str, str]]]:
+    """The repository's code location as `dg dev` serves it: its defs folder's component instance (the embedded
+    default), with the DuckDB file moved to the test's folder through the instance's own template variable."""
     home = tmp_path / "dagster_home"
     home.mkdir()
     shutil.copy(REPO / "deploy" / "dagster.yaml", home / "dagster.yaml")
-    settings_file = tmp_path / "genie_obs.yaml"
-    settings_file.write_text(yaml.safe_dump({
-        "workspaces": [{"id": w, "url": f"http://127.0.0.1:{8781 + i}"} for i, w in enumerate(WORKSPACES)],
-        "history": {"lookback_days": 14},
-        "ingestion_principal": {"identity": PRINCIPAL},
-        "warehouse": {"backend": "duckdb", "duckdb": {"path": str(tmp_path / "wh.duckdb")}},
-    }))
-    env = {**os.environ, "DAGSTER_HOME": str(home), "GENIE_OBS_CONFIG": str(settings_file)}
-    settings = load_settings(settings_file)
+    monkeypatch.setenv("GENIE_OBS_DUCKDB_PATH", str(tmp_path / "wh.duckdb"))
+    env = {**os.environ, "DAGSTER_HOME": str(home)}
+    settings = load_component_settings()
+    assert settings.warehouse.duckdb.path == str(tmp_path / "wh.duckdb")
+    assert [w.id for w in settings.workspaces] == list(WORKSPACES) and settings.ingestion_principal.identity == PRINCIPAL
     today = dt.datetime.now(dt.timezone.utc).date()
     load_system_tables(DuckDBWarehouse(settings.warehouse.duckdb.path, TableNames.from_settings(settings)),
                        make_scenario(start_date=today - dt.timedelta(days=3), days=3, questions_per_day=4))
@@ -140,7 +137,7 @@ def webserver(tmp_path: Path) -> Iterator[tuple[str, dict[str, str]]]:
 
 def test_the_ui_serves_the_code_location_and_launches_the_initial_load(webserver: tuple[str, dict[str, str]]) -> None:
     url, env = webserver
-    settings = load_settings(env["GENIE_OBS_CONFIG"])
+    settings = load_component_settings()
     defs = build_definitions(settings)
     graph = defs.resolve_asset_graph()
 
@@ -149,10 +146,10 @@ def test_the_ui_serves_the_code_location_and_launches_the_initial_load(webserver
     assert entry["name"] == "genie_obs_dagster"
     (repo,) = entry["locationOrLoadError"]["repositories"]
     assert {j["name"] for j in repo["jobs"]} >= {"genie_audit_layer", "genie_ingest", "genie_space_refresh"}
-    assert {s["name"]: s["sensorState"]["status"] for s in repo["sensors"]} == {"genie_audit_sensor": "RUNNING"}
+    assert {s["name"]: s["sensorState"]["status"] for s in repo["sensors"]} == {"genie_audit_sensor": "RUNNING",
+                                                                                  "genie_marts_sensor": "RUNNING"}
     assert {s["name"]: s["scheduleState"]["status"] for s in repo["schedules"]} == {
-        "genie_space_refresh_daily": "RUNNING", "genie_nightly_reconciliation": "RUNNING",
-        "genie_marts_hourly": "RUNNING"}
+        "genie_space_refresh_daily": "RUNNING", "genie_nightly_reconciliation": "RUNNING"}
 
     # The asset graph: every asset, grouped, described, owned, with kinds, its checks and freshness.
     nodes = {tuple(n["assetKey"]["path"]): n for n in graphql(url, ASSETS_QUERY)["assetNodes"]}
@@ -218,7 +215,7 @@ def _run_the_daemons_once(backfill_ids: list[str], env: dict[str, str]) -> tuple
     from dagster._daemon.backfill import execute_backfill_iteration
     from dagster._daemon.sensor import execute_sensor_iteration
 
-    saved = {k: os.environ.get(k) for k in ("DAGSTER_HOME", "GENIE_OBS_CONFIG")}
+    saved = {k: os.environ.get(k) for k in ("DAGSTER_HOME",)}
     os.environ.update({k: env[k] for k in saved})
     cwd = os.getcwd()
     os.chdir(REPO)

@@ -17,6 +17,7 @@ from .common import (
     space_filter,
     sum_first_rows,
 )
+from .table_metadata import table_metadata, with_python_source
 
 AUDIT_GROUP = "genie_audit"
 # A range run writes bronze and silver in blocks of at most this many days (each block one statement, whole
@@ -36,6 +37,8 @@ def build_audit_assets(settings: Settings, partitions_def: dg.PartitionsDefiniti
     @dg.asset(
         name="genie_audit_events",
         **shared,
+        metadata=table_metadata(settings, "genie_audit_events",
+                                sql=["audit/genie_audit_events", "checks/audit_events_slice"]),
         description="Every aibiGenie audit event of a workspace and day, typed (ids pulled out of request_params). "
         "Grain: one event (event_id). Rerunning a partition replaces exactly that partition's rows.",
         check_specs=[
@@ -74,6 +77,8 @@ def build_audit_assets(settings: Settings, partitions_def: dg.PartitionsDefiniti
     @dg.asset(
         name="genie_messages_to_fetch",
         **shared,
+        metadata=table_metadata(settings, "genie_messages_to_fetch",
+                                sql=["audit/genie_messages_to_fetch", "checks/messages_to_fetch_slice"]),
         deps=[genie_audit_events],
         description="One row per (workspace_id, message_id) that a person touched, with the asker as far as the "
         "audit log can tell. A row belongs to the first day it was seen; a partition run recomputes the rows "
@@ -112,4 +117,4 @@ def build_audit_assets(settings: Settings, partitions_def: dg.PartitionsDefiniti
                 ],
             )
 
-    return [genie_audit_events, genie_messages_to_fetch]
+    return with_python_source([genie_audit_events, genie_messages_to_fetch])

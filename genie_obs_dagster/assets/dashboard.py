@@ -12,6 +12,7 @@ from ..dashboard import datasets, html
 from ..resources import WarehouseResource
 from ..settings import Settings
 from .common import int_metadata
+from .table_metadata import CODE_REFERENCES, code_references
 
 
 def dashboard_path(settings: Settings) -> Path:
@@ -26,6 +27,10 @@ def dashboard_asset(settings: Settings, group: str, marts: list[str]) -> dg.Asse
         deps=marts,
         kinds={"html"},
         owners=["team:platform"],
+        # Not a table: where the file is written, and the dataset queries it shows (one SELECT per dataset).
+        metadata={"path": dg.MetadataValue.path(str(dashboard_path(settings))),
+                  "dagster/uri": dashboard_path(settings).as_uri(),
+                  CODE_REFERENCES: code_references(d.sql_name for d in datasets.DATASETS)},
         description="A self-contained HTML dashboard over the marts (8 pages, SVG charts, workspace filter; works "
         "offline). Written next to the embedded warehouse file: dashboard/index.html.",
     )

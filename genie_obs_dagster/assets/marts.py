@@ -18,6 +18,7 @@ from ..warehouse import Warehouse
 from .common import check
 from .dashboard import dashboard_asset
 from .messages import space_filter
+from .table_metadata import ROW_COUNT, table_metadata, with_python_source
 
 MART_GROUP = "genie_marts"
 # genie_api_messages also writes message_details (messages only the API listing found)
@@ -86,6 +87,12 @@ def rebuild(wh: Warehouse, mart: Mart, settings: Settings) -> int:
     return rows
 
 
+def mart_sql(mart: Mart) -> list[str]:
+    """The SQL files of a mart: its query, its prune of unconfigured workspaces (per-workspace marts), its check."""
+    prune = [f"marts/prune_{mart.name.removeprefix('mart_')}"] if mart.per_workspace else []
+    return [f"marts/{mart.name}", *prune, f"checks/marts/{mart.name}"]
+
+
 def _mart_asset(mart: Mart, settings: Settings) -> dg.AssetsDefinition:
     specs = [dg.AssetCheckSpec("grain", asset=mart.name, description=f"({', '.join(mart.grain)}) is not null and unique")]
     if mart.reconciles:
@@ -98,7 +105,8 @@ def _mart_asset(mart: Mart, settings: Settings) -> dg.AssetsDefinition:
         kinds={"sql", settings.warehouse.backend},
         owners=["team:platform"],
         description=f"{mart.description} Grain: ({', '.join(mart.grain)}). Rebuilt in full from the base tables.",
-        metadata={"grain": ", ".join(mart.grain), "sql": f"sql/marts/{mart.name}.sql"},
+        metadata={"grain": ", ".join(mart.grain), "sql": f"sql/marts/{mart.name}.sql",
+                  **table_metadata(settings, mart.name, sql=mart_sql(mart))},
         check_specs=specs,
     )
     def _asset(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
@@ -113,7 +121,7 @@ def _mart_asset(mart: Mart, settings: Settings) -> dg.AssetsDefinition:
         if mart.reconciles:
             results.append(check("reconciles", q["total"] == q["expected_total"], mart.reconciles,
                                  total=q["total"], expected_total=q["expected_total"]))
-        return dg.MaterializeResult(metadata={"dagster/row_count": q["row_count"]}, check_results=results)
+        return dg.MaterializeResult(metadata={ROW_COUNT: q["row_count"]}, check_results=results)
 
     return _asset
 
@@ -121,4 +129,4 @@ def _mart_asset(mart: Mart, settings: Settings) -> dg.AssetsDefinition:
 def build_mart_assets(settings: Settings) -> list[dg.AssetsDefinition]:
     """Every mart, then the local dashboard over them (all in the ``genie_marts`` group)."""
     marts = [_mart_asset(m, settings) for m in MARTS]
-    return marts + [dashboard_asset(settings, MART_GROUP, [m.name for m in MARTS])]
+    return with_python_source(marts + [dashboard_asset(settings, MART_GROUP, [m.name for m in MARTS])])

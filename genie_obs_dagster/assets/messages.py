@@ -17,6 +17,7 @@ from ..resources import GenieResource, WarehouseResource
 from ..settings import Settings
 from ..warehouse import Warehouse
 from .common import BACKFILL, check, int_metadata, space_filter
+from .table_metadata import ROW_COUNT, table_metadata, with_python_source
 
 API_GROUP = "genie_api"
 
@@ -31,10 +32,16 @@ def build_message_assets(settings: Settings, partitions_def: dg.PartitionsDefini
         backfill_policy=BACKFILL,
         specs=[
             dg.AssetSpec("message_details", deps=["genie_messages_to_fetch"], kinds=kinds, owners=["team:platform"],
+                         metadata=table_metadata(settings, "message_details", sql=[
+                             "genie/messages_pending_fetch", "genie/merge_message_details", "genie/sync_from_audit",
+                             "genie/messages_slice_quality"]),
                          description="Genie messages from the API, one row per (workspace_id, message_id) by MERGE: "
                          "question, status, asker (API user_id resolved through SCIM), SQL, answer, error, feedback. "
                          "Messages not final yet are fetched again on later runs."),
             dg.AssetSpec("message_fetch_errors", deps=["genie_messages_to_fetch"], kinds=kinds, owners=["team:platform"],
+                         metadata=table_metadata(settings, "message_fetch_errors", sql=[
+                             "genie/merge_fetch_errors", "genie/resolve_fetch_errors", "genie/sync_from_audit",
+                             "genie/messages_slice_quality"]),
                          description="One row per message whose fetch failed: type, attempts, first/last attempt, "
                          "resolved when a later attempt succeeds. Permanent errors (404, 403) are not retried."),
         ],
@@ -84,22 +91,26 @@ def build_message_assets(settings: Settings, partitions_def: dg.PartitionsDefini
         )
         fail_if_nothing_fetched(results)
 
-    return [genie_message_fetch]
+    return with_python_source([genie_message_fetch])
 
 
 def add_partition_metadata(context: dg.AssetExecutionContext, wh: Warehouse, r: SliceResult, spaces: str) -> None:
-    """Each (workspace, day) partition gets its own figures, so that sums over partitions in the UI add up."""
+    """Each (workspace, day) partition gets its own figures, so that sums over partitions in the UI add up; its
+    ``dagster/row_count`` is the rows that partition owns in each table (first_seen_date)."""
     tables = {row["first_seen_date"]: row for row in wh.query(
         "genie/messages_by_day", {**r.slice.params(), "space_ids": spaces}).to_pylist()}
+    rows = {row["day"]: row for row in wh.query("genie/message_rows_by_day", r.slice.params()).to_pylist()}
     for day in r.slice.each_day():
         key = partition_key(r.slice.workspace_id, day)
-        done, held = r.by_day.get(day, Counter()), tables.get(day, {})
+        done, held, owned = r.by_day.get(day, Counter()), tables.get(day, {}), rows.get(day, {})
         context.add_asset_metadata(int_metadata({
+            ROW_COUNT: owned.get("details_rows") or 0,
             "fetched": done["fetched"], "failed": done["failed"],
             **{k: held.get(k) or 0 for k in ("listed_messages", "messages_with_details", "final_messages")},
         }), asset_key="message_details", partition_key=key)
         context.add_asset_metadata({
-            **int_metadata({"failed_this_run": done["failed"], "open_errors": held.get("open_fetch_errors") or 0}),
+            **int_metadata({ROW_COUNT: owned.get("fetch_error_rows") or 0,
+                            "failed_this_run": done["failed"], "open_errors": held.get("open_fetch_errors") or 0}),
             "failed_by_type": dg.MetadataValue.json(failed_types(done)),
         }, asset_key="message_fetch_errors", partition_key=key)
 

@@ -14,8 +14,9 @@ from ..genie.errors import NOT_FOUND, GenieApiError
 from ..genie.spaces import space_tables
 from ..resources import GenieResource, WarehouseResource
 from ..settings import Settings
-from .common import int_metadata, space_filter
+from .common import int_metadata, md_preview, space_filter
 from .messages import API_GROUP
+from .table_metadata import ROW_COUNT, table_metadata, with_python_source
 
 
 def per_workspace(workspace_partitions: dg.PartitionsDefinition) -> dict:
@@ -35,6 +36,10 @@ def build_space_assets(settings: Settings, workspace_partitions: dg.PartitionsDe
     @dg.asset(
         name="genie_space_details",
         **per_workspace(workspace_partitions),
+        metadata=table_metadata(
+            settings, "genie_space_details", also_writes=["genie_space_config_history", "genie_space_fetch_errors"],
+            sql=["genie/spaces_to_fetch", "genie/merge_space_details", "genie/merge_space_history",
+                 "genie/resolve_space_fetch_errors", "genie/merge_space_fetch_errors", "genie/spaces_accounted"]),
         description="Configuration of every Genie space seen in genie_messages_to_fetch (GET space with "
         "include_serialized_space=true), merged on (workspace_id, space_id); failed fetches never overwrite good "
         "data. Every distinct configuration is also kept in genie_space_config_history.",
@@ -77,8 +82,14 @@ def build_space_assets(settings: Settings, workspace_partitions: dg.PartitionsDe
             context.log.info(f"workspace {ws}: {len(ok)} spaces fetched, {len(bad)} failed "
                              f"({', '.join(sorted(failed_types)) or 'none'}), {after - before} new configuration(s)")
             # Each workspace partition shows its own figures (a range run covers several workspaces).
-            context.add_asset_metadata(int_metadata({"spaces_fetched": len(ok), "spaces_failed": len(bad),
-                                                     "new_configuration_versions": after - before}), partition_key=ws)
+            held = wh.query("genie/workspace_table_rows", {"workspace_id": ws}).to_pylist()[0]
+            context.add_asset_metadata({
+                **int_metadata({ROW_COUNT: held["space_details"] or 0, "spaces_fetched": len(ok),
+                                "spaces_failed": len(bad), "new_configuration_versions": after - before,
+                                "configuration_versions": held["space_config_versions"] or 0,
+                                "open_space_fetch_errors": held["open_space_fetch_errors"] or 0}),
+                "preview": md_preview(wh.query("genie/space_details_preview", {"workspace_id": ws})),
+            }, partition_key=ws)
             if bad and not ok and set(failed_types) != {NOT_FOUND}:
                 unreadable.append(f"workspace {ws}: none of {len(bad)} space(s) could be fetched "
                                   f"({', '.join(f'{t} {n}' for t, n in sorted(failed_types.items()))}); "
@@ -92,13 +103,16 @@ def build_space_assets(settings: Settings, workspace_partitions: dg.PartitionsDe
                              "genie_space_fetch_errors and retried on the next refresh; check the workspace's credentials "
                              "and that the service principal can read its Genie spaces.")
 
-    return [genie_space_details]
+    return with_python_source([genie_space_details])
 
 
 def build_discovery_assets(settings: Settings, workspace_partitions: dg.PartitionsDefinition) -> list[dg.AssetsDefinition]:
     @dg.asset(
         name="genie_api_messages",
         **per_workspace(workspace_partitions),
+        metadata=table_metadata(settings, "genie_api_messages", also_writes=["message_details"],
+                                sql=["genie/merge_api_messages", "genie/api_only_messages_to_store",
+                                     "genie/merge_message_details", "genie/discovery_coverage"]),
         description="Cross-check of the audit log: every message found by listing all conversations of every space "
         "(include_all=true). Messages the audit log missed are stored in message_details with discovered_via = 'api'.",
         check_specs=[dg.AssetCheckSpec("audit_log_coverage", asset="genie_api_messages",
@@ -117,6 +131,8 @@ def build_discovery_assets(settings: Settings, workspace_partitions: dg.Partitio
             for k, v in {**found, **cov.to_pylist()[0]}.items():
                 totals[k] = totals.get(k, 0) + int(v or 0)
             context.log.info(f"workspace {ws}: {found['listed']} listed, {found['stored_api_only']} stored that the audit log missed")
+            held = wh.query("genie/workspace_table_rows", {"workspace_id": ws}).to_pylist()[0]
+            context.add_asset_metadata(int_metadata({ROW_COUNT: held["api_messages"] or 0}), partition_key=ws)
         coverage = totals["in_both"] / totals["api_messages"] if totals.get("api_messages") else 1.0
         return dg.MaterializeResult(
             metadata={**totals, "audit_log_coverage": dg.MetadataValue.float(round(coverage, 4))},
@@ -125,4 +141,4 @@ def build_discovery_assets(settings: Settings, workspace_partitions: dg.Partitio
                                                metadata={"coverage": round(coverage, 4), "api_only": totals.get("api_only", 0)})],
         )
 
-    return [genie_api_messages]
+    return with_python_source([genie_api_messages])

@@ -1,10 +1,13 @@
 """Shape Genie API results into rows of ``message_details`` and ``message_fetch_errors``.
 
-Arrow schemas are declared here so that an all-NULL column still has the right type when staged. Each
-message is shaped and converted against :data:`MESSAGE_SCHEMA` on its own (:func:`shape`, called by the
-fetch), so one answer of the wrong shape -- wrong JSON types, text that UTF-8 cannot encode (lone
-surrogates), timestamps out of range -- becomes a ``MALFORMED_RESPONSE`` error of that message, and
-:func:`to_tables` never fails on a batch because of it.
+The rows' Arrow schemas are the tables' DDL (``sql/ddl/target/<table>.sql``, through
+:func:`~genie_obs_dagster.warehouse.sql.ddl_arrow_schema`): column names, order and types are written once,
+there, and an all-NULL column still has the right type when staged. :func:`message_row` and
+:func:`error_row` must produce exactly the DDL's columns (:func:`conform` checks every row; a column added to
+the DDL and not shaped here fails loudly instead of being stored as NULL). Each message is shaped and
+converted on its own (:func:`shape`, called by the fetch), so one answer of the wrong shape -- wrong JSON
+types, text that UTF-8 cannot encode (lone surrogates), timestamps out of range -- becomes a
+``MALFORMED_RESPONSE`` error of that message, and :func:`to_tables` never fails on a batch because of it.
 """
 
 from __future__ import annotations
@@ -17,30 +20,42 @@ from typing import Any
 
 import pyarrow as pa
 
+from ..warehouse.sql import ddl_arrow_schema
 from .errors import MALFORMED_RESPONSE, GenieApiError
 
 FINAL = frozenset({"COMPLETED", "FAILED", "CANCELLED", "QUERY_RESULT_EXPIRED"})
 UTC = dt.timezone.utc
-_S, _TS = pa.string(), pa.timestamp("us", tz="UTC")
+MESSAGES_TABLE, ERRORS_TABLE = "message_details", "message_fetch_errors"
 
-MESSAGE_SCHEMA = pa.schema([
-    ("workspace_id", _S), ("message_id", _S), ("space_id", _S), ("conversation_id", _S),
-    ("first_seen_date", pa.date32()), ("content", _S), ("status", _S), ("is_final", pa.bool_()),
-    ("created_timestamp", pa.int64()), ("last_updated_timestamp", pa.int64()), ("created_at", _TS), ("updated_at", _TS),
-    ("user_id", pa.int64()), ("asker_user_name", _S), ("asker_display_name", _S), ("audit_asker_email", _S),
-    ("asker_differs_from_audit", pa.bool_()), ("query_sql", _S), ("query_title", _S), ("query_description", _S),
-    ("statement_id", _S), ("query_row_count", pa.int64()), ("text_answer", _S), ("suggested_questions", _S),
-    ("error_type", _S), ("error_message", _S), ("feedback_rating", _S), ("attachments_count", pa.int32()),
-    ("attachments_json", _S), ("discovered_via", _S), ("first_fetched_at", _TS), ("fetched_at", _TS),
-    ("fetch_attempts", pa.int32()),
-])
-ERROR_SCHEMA = pa.schema([
-    ("workspace_id", _S), ("message_id", _S), ("space_id", _S), ("conversation_id", _S), ("first_seen_date", pa.date32()),
-    ("error_type", _S), ("http_status", pa.int32()), ("error_code", _S), ("error_message", _S),
-    ("permanent", pa.bool_()), ("attempt_count", pa.int32()), ("first_attempt_at", _TS), ("last_attempt_at", _TS),
-    ("resolved", pa.bool_()), ("resolved_at", _TS),
-])
-RESOLVED_SCHEMA = pa.schema([("workspace_id", _S), ("message_id", _S), ("resolved_at", _TS), ("attempts", pa.int32())])
+
+def message_schema() -> pa.Schema:
+    """Arrow schema of a ``message_details`` row: its DDL's columns, in DDL order."""
+    return ddl_arrow_schema(MESSAGES_TABLE)
+
+
+def error_schema() -> pa.Schema:
+    """Arrow schema of a ``message_fetch_errors`` row: its DDL's columns, in DDL order."""
+    return ddl_arrow_schema(ERRORS_TABLE)
+
+
+class RowShapeError(RuntimeError):
+    """Row shaping and a table's DDL disagree on the columns: a bug of this code, never an API answer's fault."""
+
+
+def conform(row: dict[str, Any], schema: pa.Schema, table: str) -> dict[str, Any]:
+    """``row`` if its keys are exactly the schema's columns. Arrow would silently store a missing key as NULL
+    and drop an unknown one; a column added to the DDL (or renamed) must be shaped here on purpose."""
+    if row.keys() != set(schema.names):
+        missing = [c for c in schema.names if c not in row]
+        extra = [k for k in row if k not in schema.names]
+        raise RowShapeError(f"rows shaped for {table} do not match sql/ddl/target/{table}.sql: "
+                            f"not shaped {missing or 'none'}, not in the DDL {extra or 'none'}")
+    return row
+
+
+# Not a table's row: what sql/genie/resolve_fetch_errors.sql reads (one per message fetched by this batch).
+RESOLVED_SCHEMA = pa.schema([("workspace_id", pa.string()), ("message_id", pa.string()),
+                             ("resolved_at", pa.timestamp("us", tz="UTC")), ("attempts", pa.int32())])
 
 
 @dataclass(frozen=True)
@@ -208,13 +223,17 @@ def message_row(o: FetchOutcome) -> dict[str, Any]:
 
 
 def shape(o: FetchOutcome) -> FetchOutcome:
-    """The outcome with its row converted against :data:`MESSAGE_SCHEMA`, or, if the answer cannot be stored
-    (wrong types, lone surrogates, out-of-range numbers), a ``MALFORMED_RESPONSE`` error of that message."""
+    """The outcome with its row converted against :func:`message_schema`, or, if the answer cannot be stored
+    (wrong types, lone surrogates, out-of-range numbers), a ``MALFORMED_RESPONSE`` error of that message.
+    A :class:`RowShapeError` (code and DDL disagree) is raised: it is no message's fault."""
     if o.error is not None or o.row is not None:
         return o
+    schema = message_schema()
     try:
-        row = message_row(o)
-        batch = pa.RecordBatch.from_pylist([row], schema=MESSAGE_SCHEMA)
+        row = conform(message_row(o), schema, MESSAGES_TABLE)
+        batch = pa.RecordBatch.from_pylist([row], schema=schema)
+    except RowShapeError:
+        raise
     except Malformed as exc:
         problem = str(exc)
     except Exception as exc:  # Arrow, UTF-8, datetime range: name the kind of failure, never the content
@@ -251,8 +270,10 @@ def to_tables(outcomes: Sequence[FetchOutcome]) -> tuple[pa.Table, pa.Table, pa.
     shaped = [shape(o) for o in outcomes]
     ok = [o for o in shaped if o.error is None]
     bad = [o for o in shaped if o.error is not None]
-    messages = pa.Table.from_batches([o.row for o in ok if o.row is not None], schema=MESSAGE_SCHEMA)
-    errors = pa.Table.from_pylist([error_row(o) for o in bad], schema=ERROR_SCHEMA)
+    messages = pa.Table.from_batches([o.row for o in ok if o.row is not None], schema=message_schema())
+    errors_schema = error_schema()
+    errors = pa.Table.from_pylist([conform(error_row(o), errors_schema, ERRORS_TABLE) for o in bad],
+                                  schema=errors_schema)
     resolved = pa.Table.from_pylist(
         [{"workspace_id": o.ref.workspace_id, "message_id": o.ref.message_id, "resolved_at": o.fetched_at,
           "attempts": 1} for o in ok], schema=RESOLVED_SCHEMA)

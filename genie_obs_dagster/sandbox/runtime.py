@@ -6,12 +6,14 @@ import datetime as dt
 import logging
 import os
 import shutil
+import socket
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
-from ..settings import Settings
+from ..settings import Settings, parse_settings
 from ..warehouse import TableNames, WarehouseError
 from ..warehouse.duckdb_backend import DuckDBWarehouse
 from . import scenario_params
@@ -84,7 +86,8 @@ def start_sandbox(settings: Settings, today: dt.date | None = None, export_crede
         sim.start()
     except OSError as exc:
         raise OSError(f"cannot serve the simulated workspaces on ports {sorted(ports.values())}: {exc}; "
-                      "is another sandbox running? Stop it or change the workspace URLs in the settings") from None
+                      "is another sandbox running? Stop it, or use other ports (`make dev SANDBOX_PORTS=\"9781 9782\"`: "
+                      "GENIE_OBS_SANDBOX_PORT_1 and _2 for the embedded default's workspace URLs)") from None
     if export_credentials:
         creds = settings.credentials
         if creds.client_id.env and creds.client_secret.env:
@@ -99,6 +102,62 @@ def start_sandbox(settings: Settings, today: dt.date | None = None, export_crede
     box = Sandbox(settings, scenario, wh, sim)
     box.deliver()
     return box
+
+
+def is_simulated(url: str) -> bool:
+    """A workspace URL the sandbox serves: ``http://127.0.0.1:<port>`` or ``http://localhost:<port>``."""
+    parts = urlsplit(url)
+    return parts.scheme == "http" and parts.hostname in ("127.0.0.1", "localhost") and bool(parts.port)
+
+
+def free_loopback_ports(count: int) -> list[int]:
+    """``count`` distinct ports free on 127.0.0.1 right now (each socket is held until all are picked)."""
+    held: list[socket.socket] = []
+    try:
+        for _ in range(count):
+            s = socket.socket()
+            held.append(s)
+            s.bind(("127.0.0.1", 0))
+        return [int(s.getsockname()[1]) for s in held]
+    finally:
+        for s in held:
+            s.close()
+
+
+def on_free_ports(settings: Settings) -> Settings:
+    """The same settings with every simulated workspace (a loopback URL) moved to a free loopback port, and
+    ``warehouse.databricks.host`` with it when it names one of them. For a self-contained sandbox (the demo),
+    which then runs beside another one (``make dev`` on 8781/8782) without a port conflict. Another process
+    could take a port between this check and the sandbox binding it; the sandbox then fails to start and
+    says which port."""
+    raw = settings.model_dump(mode="json", by_alias=True, exclude_none=True)
+    local = [ws for ws in raw["workspaces"] if is_simulated(ws["url"])]
+    moved: dict[str, str] = {}
+    for ws, port in zip(local, free_loopback_ports(len(local)), strict=True):
+        new = f"http://127.0.0.1:{port}"
+        moved[ws["url"].rstrip("/")] = new
+        ws["url"] = new
+    db = raw.get("warehouse", {}).get("databricks")
+    if db and db.get("host", "").rstrip("/") in moved:
+        db["host"] = moved[db["host"].rstrip("/")]
+    return parse_settings(raw, source="settings with the simulated workspaces on free ports")
+
+
+# The variables the project's component makes the simulated workspaces' URLs from (defs.yaml:
+# "http://127.0.0.1:{{ env('GENIE_OBS_SANDBOX_PORT_1', '8781') }}"), numbered in the order of the workspaces.
+SANDBOX_PORT_ENV = "GENIE_OBS_SANDBOX_PORT_{}"
+
+
+def env_file_lines(box: Sandbox) -> list[str]:
+    """What a running sandbox puts in ``.env`` for the code location (``dg dev`` loads it for the project, over
+    the environment): the sandbox's (non-secret) credentials under the names the settings give them, and the
+    port each simulated workspace listens on, so the code location calls the workspaces this sandbox serves."""
+    creds = box.settings.credentials
+    lines = [f"{creds.client_id.env}={box.sim.client_id}", f"{creds.client_secret.env}={box.sim.client_secret}"]
+    for i, ws in enumerate(box.settings.workspaces, start=1):
+        if ws.id in box.sim.urls:
+            lines.append(f"{SANDBOX_PORT_ENV.format(i)}={urlsplit(box.sim.urls[ws.id]).port}")
+    return lines
 
 
 def simulated_databricks_dir(settings: Settings) -> Path:

@@ -283,3 +283,100 @@ def _table_spans(text: str, source: str) -> tuple[tuple[int, int, exp.Table], ..
                 raise SqlFileError(f"{source}: cannot locate table {table.sql()} in the text") from None
             spans.append((start, end + 1, table))
     return tuple(spans)
+
+
+# Staged rows (rows built in Python, see staging.py) are declared with the target table's DDL, so a column
+# exists in one place. Arrow here is the inverse of ``staging.sql_type`` (what a staged Arrow column is cast to
+# on Databricks): a staged column is read back as its DDL type. pyarrow is imported where used: the rest of
+# this module does not need it.
+
+
+def arrow_type(kind: exp.DataType, where: str = "column") -> Any:
+    """The Arrow type a value of the Databricks column type ``kind`` is staged as (``DECIMAL(p,s)`` included)."""
+    import pyarrow as pa
+
+    t = exp.DataType.Type
+    simple: dict[exp.DataType.Type, Callable[[], Any]] = {
+        t.TEXT: pa.string, t.VARCHAR: pa.string, t.BIGINT: pa.int64, t.INT: pa.int32, t.SMALLINT: pa.int16,
+        t.TINYINT: pa.int8, t.DOUBLE: pa.float64, t.FLOAT: pa.float32, t.BOOLEAN: pa.bool_, t.DATE: pa.date32,
+        # Databricks' TIMESTAMP is an instant (WITH LOCAL TIME ZONE): staged as UTC microseconds.
+        t.TIMESTAMPTZ: lambda: pa.timestamp("us", tz="UTC"),
+    }
+    if kind.this == t.DECIMAL:
+        params = [int(p.name) for p in kind.expressions] or [10, 0]  # Spark's DECIMAL is DECIMAL(10,0)
+        return pa.decimal128(*(params + [0])[:2])
+    make = simple.get(kind.this)
+    if make is None:
+        raise SqlFileError(f"{where}: type {kind.sql(dialect=SOURCE_DIALECT)} has no Arrow type for staged rows; "
+                           "use STRING, BIGINT, INT, SMALLINT, TINYINT, DOUBLE, FLOAT, BOOLEAN, DATE, TIMESTAMP "
+                           "or DECIMAL")
+    return make()
+
+
+def ddl_arrow_schema(table: str) -> Any:
+    """The ``pyarrow.Schema`` of rows staged into a target table: the columns of ``sql/ddl/target/<table>.sql``
+    in DDL order with their Arrow types (:func:`arrow_type`), every field nullable.
+
+    Row shaping declares its rows with it (genie/rows.py), so a column exists in one place, the DDL. The order
+    matters beyond tidiness: DuckDB's ``MERGE ... INSERT *`` / ``UPDATE SET *`` take the source's columns by
+    *position* (Databricks by name), so staged rows must be in DDL order. Nullable even for ``NOT NULL``
+    columns: the table enforces those, and a conversion that fails on a None would not say which rule broke.
+    Computed once per DDL *text* (like every parse here): an edited DDL is followed, an unchanged one costs a
+    file read.
+    """
+    name = f"ddl/target/{ident(table)}"
+    return _arrow_schema_of(file_text(name), f"sql/{name}.sql")
+
+
+@functools.lru_cache(maxsize=64)
+def _arrow_schema_of(text: str, source: str) -> Any:
+    import pyarrow as pa
+
+    for stmt in parse_text(text, source):
+        if isinstance(stmt, exp.Create) and isinstance(stmt.this, exp.Schema):
+            return pa.schema([
+                pa.field(col.name, arrow_type(col.kind, f"{source} column {col.name}"))
+                for col in stmt.this.expressions if isinstance(col, exp.ColumnDef)
+            ])
+    raise SqlFileError(f"{source} has no CREATE TABLE with columns")
+
+
+@dataclass(frozen=True)
+class DdlColumn:
+    """One column of a target table as its DDL declares it."""
+
+    name: str
+    type: str  # the Databricks SQL type as sqlglot writes it back (STRING, BIGINT, TIMESTAMP, ...)
+    comment: str | None  # the column's ``COMMENT '...'``
+    not_null: bool
+
+
+def ddl_column_defs(table: str) -> tuple[DdlColumn, ...]:
+    """Every column of ``sql/ddl/target/<table>.sql`` in DDL order: name, type, comment, NOT NULL.
+
+    Computed once per DDL *text* (like every parse here), so a process that shows the columns (the Dagster UI's
+    column schema) follows an edited DDL like the SQL it runs does, and an unchanged one costs a file read.
+    """
+    name = f"ddl/target/{ident(table)}"
+    return _column_defs_of(file_text(name), f"sql/{name}.sql")
+
+
+@functools.lru_cache(maxsize=64)
+def _column_defs_of(text: str, source: str) -> tuple[DdlColumn, ...]:
+    for stmt in parse_text(text, source):
+        if isinstance(stmt, exp.Create) and isinstance(stmt.this, exp.Schema):
+            out = []
+            for col in stmt.this.expressions:
+                if not isinstance(col, exp.ColumnDef):
+                    continue
+                kind = col.args.get("kind")
+                comments = [c.kind.this.name for c in col.constraints if isinstance(c.kind, exp.CommentColumnConstraint)]
+                out.append(DdlColumn(
+                    name=col.name,
+                    type=kind.sql(dialect=SOURCE_DIALECT) if isinstance(kind, exp.DataType) else "STRING",
+                    comment=comments[0] if comments else None,
+                    not_null=any(isinstance(c.kind, exp.NotNullColumnConstraint) and not c.kind.args.get("allow_null")
+                                 for c in col.constraints),
+                ))
+            return tuple(out)
+    raise SqlFileError(f"{source} has no CREATE TABLE with columns")

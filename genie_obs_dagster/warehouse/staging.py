@@ -38,7 +38,8 @@ _STAMP = "%Y%m%dT%H%M%SZ"
 
 
 def sql_type(t: pa.DataType) -> str:
-    """The Databricks SQL type a staged Arrow column is read as."""
+    """The Databricks SQL type a staged Arrow column is read as. For rows of a target table this is the DDL's
+    type again: their Arrow types come from the DDL (``sql.arrow_type``, the inverse of this; test_row_schema.py)."""
     if pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_null(t):
         return "STRING"
     if pa.types.is_boolean(t):

@@ -1,4 +1,11 @@
 -- Upsert fetched messages staged from Python; attempts accumulate, the first fetch time is kept.
+-- The staged rows are the DDL's columns in DDL order (genie/rows.py takes them from
+-- sql/ddl/target/message_details.sql): INSERT * needs that, as DuckDB takes * by position.
+-- The UPDATE SET list repeats the DDL's columns because a MERGE action is either UPDATE SET * (EXCEPT (...)
+-- on recent Databricks only, not on DuckDB) or a list of assignments, and fetch_attempts needs an
+-- assignment of its own. Every DDL column must be a key, updated below or kept on match: test_row_schema.py
+-- fails on a column that is none of these.
+-- Kept on match: first_fetched_at
 MERGE INTO main.genie_analytics.message_details AS t
 USING __staged_messages AS s
 ON t.workspace_id = s.workspace_id AND t.message_id = s.message_id

@@ -1,4 +1,6 @@
--- Upsert successfully fetched spaces (staged from Python); the first fetch time is kept.
+-- Upsert successfully fetched spaces (staged from Python); the first fetch time is kept. Staged rows are the
+-- DDL's columns in DDL order; every DDL column is a key, updated or kept on match (test_row_schema.py).
+-- Kept on match: first_fetched_at
 MERGE INTO main.genie_analytics.genie_space_details AS t
 USING __staged_spaces AS s
 ON t.workspace_id = s.workspace_id AND t.space_id = s.space_id

@@ -1,4 +1,7 @@
--- Record failed space fetches (staged from Python): one row per space, attempts counted.
+-- Record failed space fetches (staged from Python): one row per space, attempts counted, first attempt
+-- time kept. Staged rows are the DDL's columns in DDL order; every DDL column is a key, updated or kept on
+-- match (test_row_schema.py).
+-- Kept on match: first_attempt_at
 MERGE INTO main.genie_analytics.genie_space_fetch_errors AS t
 USING __staged_space_errors AS s
 ON t.workspace_id = s.workspace_id AND t.space_id = s.space_id
