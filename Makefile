@@ -47,8 +47,9 @@ demo-databricks: $(STAMP) $(DAGSTER_HOME)/dagster.yaml
 lint: $(STAMP)
 	$(BIN)/ruff check .
 
-# Headless Chromium (Debian's package) for the dashboard's browser test; where it cannot be installed
-# (not root, no apt-get) the test is skipped and says why.
+# Headless Chromium (Debian's package) for the dashboard's browser tests, which drive it through Playwright (the
+# `dev` extras; Playwright never downloads a browser of its own); where it cannot be installed (not root, no
+# apt-get) those tests are skipped and say why. Screenshots: artifacts/screenshots/ (or $GENIE_OBS_SCREENSHOTS).
 browser:
 	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 \
 	  && apt-get update -qq && apt-get install -y -qq chromium >/dev/null; } \

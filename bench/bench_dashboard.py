@@ -1,17 +1,21 @@
-"""Size of the offline dashboard page and its time to first render in headless Chromium, before and after packing.
+"""Size of the offline dashboard page and its time to first render in headless Chromium, before and after.
 
 The dataset rows are synthesized at each scale (``genie_obs_dagster.dashboard.synthetic``: the shape
 ``datasets.load`` returns, realistic distributions; no ingestion), then the page is written twice:
 
-* before: the datasets embedded as they come (arrays of objects) with the page script of git ``HEAD~0`` as of
-  issue 10 (``--before-rev``), i.e. what ``html.render`` did until issue 11;
-* after: ``html.render`` (``dashboard/pack.py``: bounded, columnar, compressed detail).
+* before: the page of git revision ``--before-rev`` (default ``HEAD``: issue 11's packing, before the search, date
+  range and drill-down of issue 13), written by that revision's ``pack.py`` and static files from the datasets it
+  knew;
+* after: ``html.render`` of the working tree.
 
-Time to first render = the page's own ``performance.now()`` when its first page is drawn (navigation start to
-drawn: HTML and JSON parsing included), read from ``--dump-dom`` (no virtual time), median of ``--loads`` runs;
-the Chromium process wall time (start-up included) is printed too. The machine is shared: medians, not minima.
+Time to first render = the page's own ``performance.now()`` when its first view is drawn (navigation start to
+drawn: HTML and JSON parsing, decompression of the core tables and the first render included), read from its
+``data-render-ms`` attribute through Playwright on Debian's Chromium, median of ``--loads`` fresh loads. Also for
+the page opened on the search (``#tab=prompts``: the message facts and texts decoded too). The machine is shared:
+medians, not minima. ``--pages`` measures pages already written (e.g. ``data/dashboard/index.html`` of
+``make demo``).
 
-    python bench/bench_dashboard.py [--scales 2x4x14 2x8x90 50x10x365] [--loads 5] [--before-rev 993c2cd]
+    python bench/bench_dashboard.py [--scales 2x4x14 2x8x90 50x10x365] [--loads 5] [--before-rev HEAD]
 """
 
 from __future__ import annotations
@@ -24,76 +28,96 @@ import statistics
 import subprocess
 import tempfile
 import time
+import types
 from pathlib import Path
+from typing import Any
 
 from genie_obs_dagster.dashboard import html, pack
 from genie_obs_dagster.dashboard.synthetic import synthesize
 
 ROOT = Path(__file__).resolve().parents[1]
-FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync", "--hide-scrollbars", "--window-size=1400,1000")
-MARK = '<script>document.documentElement.setAttribute("data-render-ms", performance.now().toFixed(1));</script>\n</body>'
+FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+         "--disable-component-update", "--disable-sync", "--hide-scrollbars"]
+NEW_DATASETS = ("messages", "people_by_period", "config_item_changes", "sql_reads_daily")
 
 
-def before_page(data: dict, generated: dt.datetime, rev: str) -> str:
-    """The page as issue 10 wrote it: every dataset row as a JSON object, its dashboard.js."""
-    js = subprocess.run(["git", "show", f"{rev}:genie_obs_dagster/dashboard/static/dashboard.js"], cwd=ROOT,
-                        capture_output=True, text=True, check=True).stdout
-    payload = {"generated_at": generated.isoformat(timespec="seconds"), "datasets": data}
-    text = json.dumps(payload, separators=(",", ":"), ensure_ascii=False)
-    text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
-    parts = {"TITLE": "Genie observability", "CSS": html._static("dashboard.css"), "DATA": text, "JS": js}
-    page = re.sub(r"\{\{(TITLE|CSS|DATA|JS)\}\}", lambda m: parts[m.group(1)], html._static("template.html"))
-    return page.replace("</body>", MARK)  # the old script sets no render time of its own
+def _git_show(rev: str, path: str) -> str:
+    return subprocess.run(["git", "show", f"{rev}:{path}"], cwd=ROOT, capture_output=True, text=True, check=True).stdout
 
 
-def render_ms(chromium: str, page: Path, loads: int) -> tuple[float, float, str]:
+def before_page(data: dict[str, Any], generated: dt.datetime, rev: str) -> str:
+    """The page as revision ``rev`` wrote it: its pack.py, template, styles and script, from the datasets it knew."""
+    old = types.ModuleType("pack_before")
+    exec(compile(_git_show(rev, "genie_obs_dagster/dashboard/pack.py"), "pack_before.py", "exec"), old.__dict__)  # noqa: S102
+    payload = {"generated_at": generated.isoformat(timespec="seconds"),
+               **old.pack({k: v for k, v in data.items() if k not in NEW_DATASETS})}
+    static = {name: _git_show(rev, f"genie_obs_dagster/dashboard/static/{name}")
+              for name in ("template.html", "dashboard.css", "dashboard.js")}
+    parts = {"TITLE": "Genie observability", "CSS": static["dashboard.css"], "DATA": html._json_for_script(payload),
+             "JS": static["dashboard.js"]}
+    return re.sub(r"\{\{(TITLE|CSS|DATA|JS)\}\}", lambda m: parts[m.group(1)], static["template.html"])
+
+
+def render_ms(context: Any, page: Path, fragment: str, loads: int) -> tuple[float, float, str]:
+    """Median of the page's own render time and of the wall time from navigation to drawn; the last state."""
     marks, walls, state = [], [], ""
     for _ in range(loads):
-        with tempfile.TemporaryDirectory(prefix="chromium-") as profile:
-            t0 = time.perf_counter()
-            out = subprocess.run([chromium, *FLAGS, f"--user-data-dir={profile}", "--dump-dom",
-                                  f"{page.as_uri()}#tab=summary"], capture_output=True, text=True, timeout=900).stdout
-            walls.append(time.perf_counter() - t0)
-        root = re.search(r"<html[^>]*>", out)
-        found = re.search(r'data-render-ms="([\d.]+)"', root.group(0) if root else "")
-        state = (re.search(r'data-rendered="(\w+)"', root.group(0)) or [None, "?"])[1] if root else "no page"
-        marks.append(float(found.group(1)) if found else float("nan"))
-    return statistics.median(marks), statistics.median(walls) * 1000, state
+        tab = context.new_page()
+        t0 = time.perf_counter()
+        tab.goto(f"{page.as_uri()}#{fragment}", wait_until="commit", timeout=900_000)
+        tab.wait_for_function("document.documentElement.dataset.renderMs", timeout=900_000, polling=20)
+        walls.append((time.perf_counter() - t0) * 1000)
+        marks.append(float(tab.get_attribute("html", "data-render-ms") or "nan"))
+        state = tab.get_attribute("html", "data-rendered") or "?"
+        tab.close()
+    return statistics.median(marks), statistics.median(walls), state
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--scales", nargs="+", default=["2x4x14", "2x8x90", "50x10x365"], help="WORKSPACESxSPACESxDAYS")
+    ap.add_argument("--scales", nargs="*", default=["2x4x14", "2x8x90", "50x10x365"], help="WORKSPACESxSPACESxDAYS")
+    ap.add_argument("--pages", nargs="*", type=Path, default=[], help="pages already written, measured as they are")
     ap.add_argument("--loads", type=int, default=5)
-    ap.add_argument("--before-rev", default="993c2cd", help="git revision of the page script before packing")
-    ap.add_argument("--chromium", default="chromium")
+    ap.add_argument("--before-rev", default="HEAD", help="git revision of the page before this change")
+    ap.add_argument("--chromium", default="/usr/bin/chromium")
     ap.add_argument("--keep", type=Path, help="write the pages into this folder")
     args = ap.parse_args()
+    from playwright.sync_api import sync_playwright
+
     generated = dt.datetime(2026, 6, 30, 19, 0, tzinfo=dt.timezone.utc)
-    print(f"{'scale':>10} {'rows':>8} | {'before MB':>9} {'render ms':>9} {'wall ms':>8} | "
-          f"{'after MB':>8} {'render ms':>9} {'wall ms':>8} {'state':>6} | {'pack s':>6}")
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as tmp, tempfile.TemporaryDirectory(prefix="chromium-") as profile, \
+            sync_playwright() as pw:
+        context = pw.chromium.launch_persistent_context(profile, executable_path=args.chromium, headless=True, args=FLAGS,
+                                                        viewport={"width": 1400, "height": 1000})
         folder = args.keep or Path(tmp)
         folder.mkdir(parents=True, exist_ok=True)
+        print(f"{'scale':>10} {'messages':>8} | {'before MB':>9} {'render ms':>9} | {'after MB':>8} {'render ms':>9} "
+              f"{'wall ms':>7} {'search ms':>9} {'state':>6} | {'pack s':>6} | kept per message / texts")
         for scale in args.scales:
             w, s, d = (int(x) for x in scale.split("x"))
             data = synthesize(workspaces=w, spaces=s, days=d, questions_per_workspace_day=30.0 if w <= 2 else 40.0)
-            rows = sum(len(v) for v in data.values())
             old = folder / f"before-{scale}.html"
             old.write_text(before_page(data, generated, args.before_rev), encoding="utf-8")
             t0 = time.perf_counter()
             new = folder / f"after-{scale}.html"
             new.write_text(html.render(data, generated), encoding="utf-8")
             packing = time.perf_counter() - t0
-            # the old page at 50x10x365 (127 MB) takes minutes per load: one load above 20 MB
-            b_ms, b_wall, _ = render_ms(args.chromium, old, args.loads if old.stat().st_size < 20e6 else 1)
-            a_ms, a_wall, state = render_ms(args.chromium, new, args.loads)
-            print(f"{scale:>10} {rows:>8} | {old.stat().st_size / 1e6:>9.2f} {b_ms:>9.0f} {b_wall:>8.0f} | "
-                  f"{new.stat().st_size / 1e6:>8.2f} {a_ms:>9.0f} {a_wall:>8.0f} {state:>6} | {packing:>6.2f}", flush=True)
-            caps = pack.prompt_caps(w)
-            print(f"{'':>10} prompts kept per workspace: {caps[0]} (negative: {caps[1]}); "
-                  f"charts {'weekly' if d > pack.CHART_DAILY_DAYS else 'daily'}", flush=True)
+            meta = pack.bound(data)[1]
+            b_ms, _, _ = render_ms(context, old, "tab=summary", args.loads)
+            a_ms, a_wall, state = render_ms(context, new, "tab=summary", args.loads)
+            s_ms, _, _ = render_ms(context, new, "tab=prompts", args.loads)
+            print(f"{scale:>10} {meta['messages_total']:>8} | {old.stat().st_size / 1e6:>9.2f} {b_ms:>9.0f} | "
+                  f"{new.stat().st_size / 1e6:>8.2f} {a_ms:>9.0f} {a_wall:>7.0f} {s_ms:>9.0f} {state:>6} | {packing:>6.2f} | "
+                  f"{meta['messages']['count']} since {meta['messages']['first']} / {meta['texts']['count']} since "
+                  f"{meta['texts']['first']}", flush=True)
+        for page in args.pages:
+            a_ms, a_wall, state = render_ms(context, page.resolve(), "tab=summary", args.loads)
+            s_ms, _, _ = render_ms(context, page.resolve(), "tab=prompts", args.loads)
+            found = re.search(r'<script type="application/json" id="dashboard-data">(.*?)</script>', page.read_text(), re.S)
+            meta = json.loads(found.group(1))["meta"] if found else {}
+            print(f"{page.name:>10} {meta.get('messages_total', '?'):>8} | {'':>9} {'':>9} | {page.stat().st_size / 1e6:>8.2f} "
+                  f"{a_ms:>9.0f} {a_wall:>7.0f} {s_ms:>9.0f} {state:>6} |", flush=True)
+        context.close()
 
 
 if __name__ == "__main__":

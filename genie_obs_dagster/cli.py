@@ -51,7 +51,8 @@ def main(argv: list[str] | None = None) -> int:
     lakeview.add_argument("--workspace-id", help="configured workspace to publish to (its url and credentials are used)")
     lakeview.add_argument("--warehouse-id", help="SQL warehouse the dashboard runs on "
                           "(default: warehouse.databricks.warehouse_id from the settings)")
-    lakeview.add_argument("--parent-path", default=None, help="workspace folder (default: /Workspace/Shared/genie-obs)")
+    lakeview.add_argument("--parent-path", default=None, help="workspace folder, created when missing "
+                          "(default: /Workspace/Shared/genie-obs)")
     lakeview.add_argument("--name", default=None, help="dashboard name (default: Genie observability)")
     lakeview.add_argument("--dashboard-id", help="update this dashboard (default: the one of that name in that folder)")
     lakeview.add_argument("--draft", action="store_true", help="update the draft only, do not publish it to viewers")
@@ -62,6 +63,8 @@ def main(argv: list[str] | None = None) -> int:
                           "through the running Dagster webserver (make dev)")
     load.add_argument("--url", default="http://127.0.0.1:3000", help="the Dagster webserver")
     load.add_argument("--workspace", help="only this workspace's partitions (a workspace added later)")
+    add_generate_parser(sub)
+    add_spaces_parser(sub)
     args = parser.parse_args(argv)
     if args.command == "initial-load":
         return initial_load(args.url, args.workspace)
@@ -80,7 +83,147 @@ def main(argv: list[str] | None = None) -> int:
         return serve_sandbox(settings, args.deliver_every, args.write_env)
     elif args.command == "lakeview":
         return run_lakeview(settings, args)
+    elif args.command == "generate-conversations":
+        return run_generate_command(settings, args)
+    elif args.command == "spaces":
+        return run_spaces_command(settings, args)
     return 0
+
+
+def add_generate_parser(sub: Any) -> None:
+    gen = sub.add_parser("generate-conversations", help="ask test questions (sample questions and benchmarks of each "
+                         "space) through the Genie API, at most 5 a minute, and record them in generated_conversations")
+    gen.add_argument("--defs", metavar="DEFS_YAML", help=DEFS_HELP)
+    gen.add_argument("--workspace", required=True, help="the configured workspace id to ask in")
+    gen.add_argument("--space", action="append", default=[], metavar="SPACE_ID",
+                     help="a space to ask in (repeatable; default: the workspace's allow list, else every space)")
+    gen.add_argument("--questions", type=int, default=1, metavar="N", help="conversations started per space (1-20, default 1)")
+    gen.add_argument("--follow-ups", type=int, default=1, metavar="0-2",
+                     help="follow-up questions per conversation (0, 1 or 2; default 1)")
+    gen.add_argument("--poll-timeout", type=float, default=600.0, metavar="SECONDS",
+                     help="give up polling a message after this long (default 600)")
+
+
+def run_generate_command(settings: Settings, args: argparse.Namespace) -> int:
+    """Ask, poll, record; print one line per question. Exit 2 on bad options, 1 if a question could not be asked."""
+    from .lifecycle import conversations as C
+    from .resources import GenieResource, open_warehouse
+
+    opts = C.GenerateOptions(workspace_id=args.workspace, space_ids=tuple(args.space), questions=args.questions,
+                             follow_ups=args.follow_ups, poll_timeout_s=args.poll_timeout)
+    genie = GenieResource.from_settings(settings)
+    try:
+        C.validate(settings, opts)
+        asker, asked_as = C.asker_client(settings, opts)
+    except C.OptionsError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    try:
+        with open_warehouse(settings) as wh:
+            wh.ensure_schema()
+            out = C.generate(settings, opts, genie.client(opts.workspace_id), asker, asked_as,
+                             sink=lambda rows: wh.merge_rows(C.TABLE, C.rows_table(rows), C.KEYS),
+                             log=lambda line: print(line, flush=True))
+    finally:
+        asker.close()
+        for client in genie._clients.values():
+            client.close()
+    print("\n".join(C.summary_lines(out)))
+    print(f"recorded in {C.TABLE}; the asset check {C.TABLE}:generated_messages_found (job "
+          "genie_check_generated_conversations) follows them once their audit rows arrive")
+    return 1 if any(r["message_id"] is None for r in out.rows) else 0
+
+
+def add_spaces_parser(sub: Any) -> None:
+    spaces = sub.add_parser("spaces", help="Genie space lifecycle: promote a space across workspaces, back up every "
+                            "configuration version, restore one")
+    ssub = spaces.add_subparsers(dest="spaces_command", required=True)
+    promote = ssub.add_parser("promote", help="create or update a space in another workspace from a space's "
+                              "configuration, with catalogs and schemas remapped")
+    promote.add_argument("--defs", metavar="DEFS_YAML", help=DEFS_HELP)
+    promote.add_argument("--from", dest="from_ws", required=True, metavar="WS", help="configured workspace id of the source")
+    promote.add_argument("--space", required=True, metavar="ID", help="the source space id")
+    promote.add_argument("--to", dest="to_ws", required=True, metavar="WS", help="configured workspace id of the target")
+    promote.add_argument("--target-space", metavar="ID", help="update this space (default: create a new one)")
+    promote.add_argument("--remap-catalog", action="append", default=[], metavar="OLD=NEW",
+                         help="rename a catalog in table names and SQL (repeatable)")
+    promote.add_argument("--remap-schema", action="append", default=[], metavar="OLD.S=NEW.S",
+                         help="rename a catalog.schema in table names and SQL (repeatable; wins over --remap-catalog)")
+    promote.add_argument("--warehouse-id", metavar="ID", help="SQL warehouse of the target space "
+                         "(default: the target space's, else the source's)")
+    promote.add_argument("--dry-run", action="store_true", help="print the semantic diff, change nothing")
+    promote.add_argument("--force", action="store_true", help="update even if the target space changed since it was read")
+    promote.add_argument("--etag", help="refuse (unless --force) if the target space's etag is no longer this one "
+                         "(the etag a dry run printed)")
+    backup = ssub.add_parser("backup", help="write every configuration version in genie_space_config_history as "
+                             "a JSON file (what the genie_space_backups asset does)")
+    backup.add_argument("--defs", metavar="DEFS_YAML", help=DEFS_HELP)
+    backup.add_argument("--workspace", metavar="WS", help="only this configured workspace (default: all)")
+    restore = ssub.add_parser("restore", help="put a backed-up configuration version back into a space")
+    restore.add_argument("--defs", metavar="DEFS_YAML", help=DEFS_HELP)
+    restore.add_argument("--workspace", required=True, metavar="WS", help="configured workspace id of the space")
+    restore.add_argument("--space", required=True, metavar="ID", help="the space to restore into")
+    restore.add_argument("--version", required=True, metavar="HASH_OR_FILE",
+                         help="config hash (or a unique prefix of 6+ characters) of a backup of that space, or a backup file")
+    restore.add_argument("--from-space", metavar="ID", help="the backup belongs to this space (default: --space)")
+    restore.add_argument("--force", action="store_true", help="overwrite even if the space changed while restoring")
+
+
+def run_spaces_command(settings: Settings, args: argparse.Namespace) -> int:
+    """``genie-obs spaces promote|backup|restore``: exit 2 on bad options, 1 when refused or failed."""
+    from .assets.space_lifecycle import backup_folder
+    from .lifecycle import backup as B
+    from .lifecycle import promotion as P
+    from .resources import GenieResource, open_warehouse
+
+    options = {"promote": ("--from", "from_ws", "--to", "to_ws"), "restore": ("--workspace", "workspace"),
+               "backup": ("--workspace", "workspace")}[args.spaces_command]
+    for option, attr in zip(options[::2], options[1::2], strict=True):
+        value = getattr(args, attr)
+        if value is not None and value not in settings.workspace_ids:
+            print(f"error: {option} {value!r} is not a configured workspace; configured: "
+                  f"{', '.join(settings.workspace_ids)}", file=sys.stderr)
+            return 2
+    genie = GenieResource.from_settings(settings)
+    try:
+        if args.spaces_command == "backup":
+            with open_warehouse(settings) as wh:
+                wh.ensure_schema()
+                rows = B.history_rows(wh, args.workspace or "")
+                done = B.write_backups(rows, B.store_for(wh, backup_folder(settings)))
+            print(f"{done.versions} configuration version(s), {done.written} new backup file(s) in {done.location}")
+            return 0
+        if args.spaces_command == "restore":
+            with open_warehouse(settings) as wh:
+                store = B.store_for(wh, backup_folder(settings))
+                doc = B.load_backup(store, args.workspace, args.from_space or args.space, args.version)
+            got = B.restore(genie.client(args.workspace), args.space, doc, force=args.force)
+            if not got.changed:
+                print(f"space {args.space} already has configuration {got.config_hash[:12]}: nothing to do")
+            else:
+                print(f"restored configuration {got.config_hash[:12]} into space {args.space} of workspace "
+                      f"{args.workspace} (etag {got.etag}); the next space refresh records it")
+            return 0
+        remap = P.Remap.from_options(args.remap_catalog, args.remap_schema)
+        with open_warehouse(settings) as wh:
+            plan = P.plan_promotion(genie.client(args.from_ws), args.space, genie.client(args.to_ws),
+                                    target_space_id=args.target_space, remap=remap, warehouse_id=args.warehouse_id,
+                                    table_lookup=P.warehouse_table_lookup(wh), expected_etag=args.etag, force=args.force)
+        print("\n".join(plan.lines()))
+        if args.dry_run:
+            return 1 if plan.missing_tables else 0
+        done = P.apply_promotion(plan, genie.client(args.to_ws), force=args.force)
+        print(f"{'created' if done.created else 'updated'} space {done.space_id} in workspace {args.to_ws}"
+              f"{' (forced over a newer target)' if done.forced else ''}; etag {done.etag}; configuration "
+              f"{'verified' if done.verified else 'NOT equal to the remapped source when read back'}")
+        return 0 if done.verified else 1
+    except (P.PromotionError, B.BackupError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        bad_option = str(exc).startswith("--") and not isinstance(exc, P.StaleTarget)
+        return 2 if bad_option else 1
+    finally:
+        for client in genie._clients.values():
+            client.close()
 
 
 def run_doctor_command(settings: Settings) -> int:
@@ -156,12 +299,20 @@ def run_lakeview(settings: Settings, args: argparse.Namespace,
     except KeyError as exc:
         print(f"error: {exc.args[0]}", file=sys.stderr)
         return 2
-    done = lakeview.deploy(make_client(settings, args.workspace_id), dashboard, warehouse_id=warehouse_id,
-                           parent_path=args.parent_path or lakeview.DEFAULT_PARENT_PATH,
-                           display_name=args.name or lakeview.DISPLAY_NAME, dashboard_id=args.dashboard_id,
-                           publish=not args.draft)
+    from databricks.sdk.errors import DatabricksError
+
+    try:
+        done = lakeview.deploy(make_client(settings, args.workspace_id), dashboard, warehouse_id=warehouse_id,
+                               parent_path=args.parent_path or lakeview.DEFAULT_PARENT_PATH,
+                               display_name=args.name or lakeview.DISPLAY_NAME, dashboard_id=args.dashboard_id,
+                               publish=not args.draft)
+    except (DatabricksError, lakeview.LakeviewError) as exc:  # the workspace's answer, without a stack trace
+        print(f"error: workspace {args.workspace_id} refused the dashboard: {type(exc).__name__}: {exc}",
+              file=sys.stderr)
+        return 1
     print(f"{'created' if done.created else 'updated'} dashboard {done.dashboard_id}"
-          f"{' and published it' if done.published else ' (draft)'} in workspace {args.workspace_id}")
+          f"{' and published it' if done.published else ' (draft)'} in workspace {args.workspace_id}"
+          f"{f' at {done.path}' if done.path else ''}")
     return 0
 
 

@@ -7,13 +7,16 @@ import functools
 import dagster as dg
 
 from .assets.audit import AUDIT_GROUP, build_audit_assets
+from .assets.evals import build_eval_assets, eval_job
+from .assets.generated import build_generated_assets, build_generated_jobs
 from .assets.marts import MART_GROUP, build_mart_assets
 from .assets.messages import API_GROUP, build_message_assets
+from .assets.space_lifecycle import build_space_lifecycle_assets, build_space_lifecycle_job
 from .assets.spaces import build_discovery_assets, build_space_assets
 from .automation import FRESHNESS, FRESHNESS_GROUPS, INGEST_JOB, MARTS_JOB, SPACE_JOB, marts_condition
 from .partitions import workspace_day_partitions, workspace_partitions
 from .resources import GenieResource, WarehouseResource
-from .schedules import build_schedules
+from .schedules import build_eval_schedules, build_schedules
 from .sensors import build_audit_sensor, build_marts_sensor
 from .settings import Settings
 
@@ -26,8 +29,12 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         + build_space_assets(settings, workspace_partitions(settings))
         + build_discovery_assets(settings, workspace_partitions(settings))
         + build_mart_assets(settings)
+        + build_eval_assets(settings, workspace_partitions(settings))  # benchmarks, with an `evals` section only
     )
     assets = dg.map_asset_specs(functools.partial(automated, marts_cron=settings.automation.marts_cron), assets)
+    generated_assets, generated_checks = build_generated_assets(settings)  # test conversations, run on demand
+    assets = [*assets, *generated_assets]
+    assets += build_space_lifecycle_assets(settings, workspace_partitions(settings))  # backups, config changes
     audit_job = dg.define_asset_job(
         "genie_audit_layer",
         selection=dg.AssetSelection.groups(AUDIT_GROUP),
@@ -52,9 +59,11 @@ def build_definitions(settings: Settings) -> dg.Definitions:
     )
     return dg.Definitions(
         assets=assets,
-        jobs=[audit_job, ingest_job, spaces_job, marts_job],
+        jobs=[audit_job, ingest_job, spaces_job, marts_job, *build_generated_jobs(), *eval_job(settings),
+              build_space_lifecycle_job()],
+        asset_checks=generated_checks,
         sensors=[build_audit_sensor(settings), build_marts_sensor()],
-        schedules=build_schedules(settings),
+        schedules=build_schedules(settings) + build_eval_schedules(settings),
         resources={"warehouse": WarehouseResource.from_settings(settings), "genie": GenieResource.from_settings(settings)},
     )
 

@@ -157,7 +157,7 @@ class WarehouseResource(dg.ConfigurableResource):
 
 def run_tags(context: dg.OpExecutionContext) -> dict[str, str]:
     """Query tags of a run's statements: what a platform team groups warehouse cost by in system.query.history."""
-    tags = {"dagster_run_id": context.run_id, "dagster_job": context.job_name}
+    tags = {"dagster_run_id": context.run.run_id, "dagster_job": context.job_name}
     try:
         keys = sorted(k.to_user_string() for k in context.selected_asset_keys)
     except Exception:  # an op without assets

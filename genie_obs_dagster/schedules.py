@@ -68,3 +68,66 @@ def build_schedules(settings: Settings) -> list[dg.ScheduleDefinition]:
         ]
 
     return [genie_space_refresh_daily, genie_nightly_reconciliation]
+
+
+# -- benchmarks (eval runs): only with an `evals` section in the settings ---------------------------------------
+EVAL_SCHEDULE = "genie_eval_runs_schedule"
+EVAL_COLLECT_SCHEDULE = "genie_eval_runs_collect"
+
+
+def eval_schedule_name(index: int) -> str:
+    """``genie_eval_runs_schedule`` for ``evals.cron``, ``genie_eval_runs_schedule_2``... for the other crons."""
+    return EVAL_SCHEDULE if index == 0 else f"{EVAL_SCHEDULE}_{index + 1}"
+
+
+def open_eval_runs(instance: dg.DagsterInstance, workspace_id: str) -> int:
+    """Runs in progress after the latest materialization of the workspace's ``genie_eval_runs`` partition."""
+    from .assets.evals import EVAL_ASSET, OPEN_RUNS
+
+    records = instance.fetch_materializations(
+        dg.AssetRecordsFilter(asset_key=dg.AssetKey(EVAL_ASSET), asset_partitions=[workspace_id]), limit=1).records
+    if not records or records[0].asset_materialization is None:
+        return 0
+    value = records[0].asset_materialization.metadata.get(OPEN_RUNS)
+    return int(value.value) if value is not None and value.value is not None else 0
+
+
+def build_eval_schedules(settings: Settings) -> list[dg.ScheduleDefinition]:
+    """One schedule per distinct eval cron (``evals.cron`` first, then the per-space ones): each tick requests a run
+    of ``genie_evals`` per workspace, which starts the runs of the spaces due at that tick (their own cron ticked
+    since their latest run) and collects the finished ones. ``evals.collect_cron`` collects runs still in progress,
+    only for workspaces whose latest materialization left some open."""
+    if settings.evals is None:
+        return []
+    from .assets.evals import AS_OF_TAG, EVAL_JOB
+
+    def starter(name: str, cron: str) -> dg.ScheduleDefinition:
+        @dg.schedule(name=name, job_name=EVAL_JOB, cron_schedule=cron, execution_timezone="UTC",
+                     default_status=dg.DefaultScheduleStatus.RUNNING,
+                     description=f"Benchmarks: starts eval runs of the spaces due at {cron} (UTC) and stores runs and "
+                     "results, one run per workspace.")
+        def _schedule(context: dg.ScheduleEvaluationContext):
+            tick = context.scheduled_execution_time.astimezone(dt.timezone.utc)
+            return [dg.RunRequest(run_key=f"{ws}:{tick.isoformat()}", partition_key=ws,
+                                  tags={WORKSPACE_TAG: ws, TRIGGER_TAG: "eval-schedule", AS_OF_TAG: tick.isoformat()})
+                    for ws in settings.workspace_ids]
+
+        return _schedule
+
+    schedules = [starter(eval_schedule_name(i), cron) for i, cron in enumerate(settings.evals.crons)]
+    if settings.evals.collect_cron is not None:
+        @dg.schedule(name=EVAL_COLLECT_SCHEDULE, job_name=EVAL_JOB, cron_schedule=settings.evals.collect_cron,
+                     execution_timezone="UTC", default_status=dg.DefaultScheduleStatus.RUNNING,
+                     description="Benchmarks: collects eval runs still in progress, only for workspaces whose latest "
+                     "genie_eval_runs materialization left some open.")
+        def genie_eval_runs_collect(context: dg.ScheduleEvaluationContext):
+            tick = context.scheduled_execution_time.astimezone(dt.timezone.utc)
+            due = [ws for ws in settings.workspace_ids if open_eval_runs(context.instance, ws) > 0]
+            if not due:
+                return dg.SkipReason("no eval run in progress")
+            return [dg.RunRequest(run_key=f"{ws}:collect:{tick.isoformat()}", partition_key=ws,
+                                  tags={WORKSPACE_TAG: ws, TRIGGER_TAG: "eval-collect", AS_OF_TAG: tick.isoformat()})
+                    for ws in due]
+
+        schedules.append(genie_eval_runs_collect)
+    return schedules

@@ -446,6 +446,52 @@ class AutomationSettings(_Strict):
         return v
 
 
+class EvalSettings(_Strict):
+    """Benchmarks (Genie eval runs) on a schedule, for the spaces whose configuration has benchmark questions.
+
+    A space is due when a tick of its cron (``spaces`` override, else ``cron``; UTC) passed since its latest eval
+    run started (any run, also one a person started in the UI); a space never evaluated is due at once. The
+    ``genie_eval_runs`` asset starts the due spaces' runs and stores every run and finished run's results without
+    waiting for them; runs still in progress are collected by the next materialization (``collect_cron``).
+    """
+
+    cron: str = "0 5 * * 1"                       # UTC: default schedule of every space with benchmarks
+    # Per-space schedule: space id -> cron, or null to never start runs for that space (its runs are still stored).
+    spaces: dict[str, str | None] = Field(
+        default_factory=dict,
+        json_schema_extra=dict(propertyNames={"pattern": SPACE_ID_RE.pattern}))
+    # UTC: how often runs still in progress are collected (only workspaces with such runs get a run); null = never
+    collect_cron: str | None = "*/30 * * * *"
+    accuracy_drop_margin: float = Field(0.1, ge=0, le=1)  # the check warns when accuracy falls by more than this
+    page_size: int = Field(100, ge=1, le=100)             # runs and results per list request
+
+    @field_validator("cron", "collect_cron")
+    @classmethod
+    def _cron(cls, v: str | None) -> str | None:
+        if v is not None and not _is_valid_cron(v):
+            raise ValueError(f"{_show(v)} is not a valid cron expression; {CRON_ALLOWED}")
+        return v
+
+    @field_validator("spaces")
+    @classmethod
+    def _spaces(cls, v: dict[str, str | None]) -> dict[str, str | None]:
+        for sid, cron in v.items():
+            if not SPACE_ID_RE.match(sid):
+                raise ValueError(f"space id {_show(sid)} is not allowed; expected 32 lowercase hex characters")
+            if cron is not None and not _is_valid_cron(cron):
+                raise ValueError(f"cron of space {sid}: {_show(cron)} is not a valid cron expression; {CRON_ALLOWED}")
+        return v
+
+    def cron_for(self, space_id: str) -> str | None:
+        """The space's cron, or None when its runs are never started by us."""
+        return self.spaces.get(space_id, self.cron)
+
+    @property
+    def crons(self) -> list[str]:
+        """Every distinct cron that starts runs, the default first."""
+        return list(dict.fromkeys([self.cron, *(c for c in self.spaces.values() if c is not None)]))
+
+
 class Settings(_Strict):
     workspaces: list[WorkspaceSettings] = Field(min_length=1)
     target: TargetSettings = TargetSettings()
@@ -457,6 +503,7 @@ class Settings(_Strict):
     warehouse: WarehouseSettings = WarehouseSettings()
     sandbox: SandboxSettings | None = None
     automation: AutomationSettings = AutomationSettings()
+    evals: EvalSettings | None = None  # benchmarks on a schedule; absent = no eval-run assets or schedules
 
     @field_validator("workspaces")
     @classmethod

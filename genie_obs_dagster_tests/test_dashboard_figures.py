@@ -44,7 +44,10 @@ def embedded_data(w: World) -> dict[str, Any]:
     """The data the written page carries, decoded as dashboard.js decodes it (``pack.unpack``: columns to rows,
     the compressed detail inflated): what the browser draws from."""
     payload = embedded_payload(dashboard_file(w).read_text())
-    return {**payload, "datasets": unpack(payload)}
+    data = unpack(payload)
+    for m, text in zip(data["messages"], data["message_text"], strict=False):  # as dashboard.js attaches them
+        m.update(text)
+    return {**payload, "datasets": data}
 
 
 # -- what the page shows: dashboard.js's sums, in Python -----------------------------------------------------
@@ -66,7 +69,18 @@ def _per(rows: list[dict[str, Any]], by: Callable[[dict[str, Any]], Any], key: s
     return {k: v for k, v in out.items() if v}
 
 
+def _period(data: Data, ws: str, first: str, last: str, space: str | None = None) -> dict[str, Any] | None:
+    """The people_by_period row of a scope for the period [first, last] (None: not one of the periods)."""
+    periods = {(str(r["first_day"])[:10], str(r["last_day"])[:10]) for r in data["people_by_period"]}
+    if (first, last) not in periods:
+        return None
+    found = [r for r in data["people_by_period"] if (str(r["first_day"])[:10], str(r["last_day"])[:10]) == (first, last)
+             and r["workspace_id"] == ws and r["space_id"] == space]
+    return found[0] if found else {"askers": 0, "conversations": 0}
+
+
 def page_figures(data: Data, ws: str) -> dict[str, Any]:
+    """What dashboard.js shows for the whole date range ('All time') and the workspace filter ``ws``."""
     def rows(name: str) -> list[dict[str, Any]]:
         return [r for r in data[name] if ws == "all" or r["workspace_id"] == ws]
 
@@ -74,22 +88,31 @@ def page_figures(data: Data, ws: str) -> dict[str, Any]:
         return [r for r in data[name] if r["scope"] == ws]
 
     act, lb, ph, fe = rows("daily_activity"), rows("space_leaderboard"), rows("pipeline_health"), rows("fetch_errors")
-    fl, neg, pr = rows("failures"), rows("negative_feedback"), rows("recent_prompts")
+    sa, fl, neg = rows("space_activity"), rows("failures"), rows("negative_feedback")
+    texts = [m for m in data["messages"][: len(data["message_text"])] if ws == "all" or m["workspace_id"] == ws]
     perf, hist, sc, ch = rows("sql_performance"), rows("sql_duration_histogram"), rows("space_config"), rows("config_changes")
     ad, top = scoped("adoption_daily"), scoped("top_askers")
-    people = top[0]["askers_in_scope"] if top else 0
+    days = sorted(r["activity_date"] for r in data["daily_activity"])
+    everyone = _period(data, ws, days[0], days[-1]) if days else None
+    people = everyone["askers"] if everyone else 0
     finished = _sum(act, "completed") + _sum(act, "failed") + _sum(act, "cancelled")
     last = ad[-1] if ad else None
     space = lambda r: (r["workspace_id"], r["space_id"])  # noqa: E731
     day = lambda r: r["activity_date"]  # noqa: E731
+    per_space = defaultdict(list)
+    for r in sa:
+        per_space[space(r)].append(r)
+    sums = {k: {c: _sum(v, c) for c in ("questions", "completed", "failed", "cancelled", "positive_feedback", "negative_feedback")}
+            for k, v in per_space.items()}
+    marts = {space(r): r for r in lb}
     per_day_statements = _per(act, day, "sql_statements")
     per_day_duration = _per(act, day, "sql_total_duration_ms")
     return {
         # executive summary: KPI cards
         "kpi questions": _sum(act, "questions"),
-        "kpi conversations": _sum(lb, "conversations"),
+        "kpi conversations": everyone["conversations"] if everyone else 0,
         "kpi people asking": people,
-        "kpi spaces used": sum(1 for r in lb if r["questions"] > 0),
+        "kpi spaces used": sum(1 for s in sums.values() if s["questions"] > 0),
         "kpi success rate": _ratio(_sum(act, "completed"), finished),
         "kpi positive feedback share": _ratio(_sum(act, "positive_feedback"),
                                               _sum(act, "positive_feedback") + _sum(act, "negative_feedback")),
@@ -97,18 +120,19 @@ def page_figures(data: Data, ws: str) -> dict[str, Any]:
         # executive summary: charts
         "questions per day by outcome": {o: _per(act, day, o) for o in ("completed", "failed", "cancelled", "in_progress", "not_fetched")},
         "outcomes donut": {o: _sum(act, o) for o in ("completed", "failed", "cancelled", "in_progress", "not_fetched")},
-        "top spaces": {space(r): r["questions"] for r in lb if r["questions"]},
+        "top spaces": {k: s["questions"] for k, s in sums.items() if s["questions"]},
         "active askers per day": {r["activity_date"]: r["active_askers"] for r in ad if r["active_askers"]},
         "weekly active askers per day": {r["activity_date"]: r["weekly_active_askers"] for r in ad if r["weekly_active_askers"]},
         # usage
-        # per space: the packed page keeps the eight busiest spaces of each workspace (the sandbox has fewer)
-        "questions per day by space": {k: v for k, v in _per(rows("space_daily"), lambda r: (space(r), day(r)), "questions").items()},
-        "success rate by space": {space(r): r["success_rate"] for r in lb if r["success_rate"] is not None},
+        "questions per day by space": _per(sa, lambda r: (space(r), day(r)), "questions"),
+        "success rate by space": {k: _ratio(s["completed"], s["completed"] + s["failed"] + s["cancelled"]) for k, s in sums.items()
+                                  if s["completed"] + s["failed"] + s["cancelled"]},
         "new conversations per day": _per(act, day, "new_conversations"),
         "continued conversations per day": {k: v for k, v in {
             d: _per(act, day, "conversations").get(d, 0) - _per(act, day, "new_conversations").get(d, 0)
             for d in _per(act, day, "conversations")}.items() if v},
-        "askers by space": {space(r): r["askers"] for r in lb if r["questions"]},
+        "askers by space": {k: marts[k]["askers"] for k, s in sums.items() if s["questions"]},
+        "space leaderboard ranks": [r["questions"] for r in sorted(sums.values(), key=lambda s: -s["questions"])],
         # quality and feedback
         "kpi failed answers": _sum(act, "failed"),
         "kpi failure rate": _ratio(_sum(act, "failed"), finished),
@@ -118,21 +142,21 @@ def page_figures(data: Data, ws: str) -> dict[str, Any]:
         "feedback per day": {k: _per(act, day, k) for k in ("positive_feedback", "negative_feedback", "review_requests")},
         "failures by error type": _per(fl, lambda r: r["error_type"], "failures"),
         "failures per day by error type": _per(fl, lambda r: (r["error_type"], day(r)), "failures"),
-        "feedback by space": {space(r): (r["positive_feedback"], r["negative_feedback"]) for r in lb
-                              if r["positive_feedback"] + r["negative_feedback"] > 0},
+        "feedback by space": {k: (s["positive_feedback"], s["negative_feedback"]) for k, s in sums.items()
+                              if s["positive_feedback"] + s["negative_feedback"] > 0},
         "answers rated negative": sorted(r["message_id"] for r in neg),
-        # prompts and SQL
+        # prompts and SQL: the search with no words (every message the page carries the text of)
         "answer kinds donut": {
-            "sql": sum(1 for r in pr if r["query_sql"]),
-            "text only": sum(1 for r in pr if not r["query_sql"] and r["outcome"] == "completed"),
-            "no answer": sum(1 for r in pr if not r["query_sql"] and r["outcome"] != "completed")},
-        "latest questions by space": _per(pr, lambda r: (r["workspace_id"], r["space"])),
+            "sql": sum(1 for r in texts if r["query_sql"]),
+            "text only": sum(1 for r in texts if not r["query_sql"] and r["outcome"] == "completed"),
+            "no answer": sum(1 for r in texts if not r["query_sql"] and r["outcome"] != "completed")},
+        "messages found by space": _per(texts, space),
         # SQL performance
         "kpi sql statements": _sum(perf, "statements"),
         "kpi failed statements": _sum(perf, "failed_statements"),
         "kpi average duration": _ratio(_sum(act, "sql_total_duration_ms"), _sum(perf, "statements_with_history")),
-        "kpi rows read": _sum(perf, "read_rows"),
-        "kpi data read": _sum(perf, "read_bytes"),
+        "kpi rows read": _sum(act, "read_rows"),
+        "kpi data read": _sum(act, "read_bytes"),
         "duration histogram": _per(hist, lambda r: r["bucket"], "statements"),
         "duration p50 and p90 by space": {space(r): (r["duration_p50_ms"], r["duration_p90_ms"]) for r in perf},
         "failed statements per day": _per(act, day, "failed_statements"),
@@ -143,7 +167,7 @@ def page_figures(data: Data, ws: str) -> dict[str, Any]:
         "kpi people": people,
         "kpi active on the last day": last["active_askers"] if last else None,
         "kpi active in the last 7 days": last["weekly_active_askers"] if last else None,
-        "kpi questions per person": _ratio(_sum(ad, "questions"), people),
+        "kpi questions per person": _ratio(_sum(act, "questions"), people),
         "new askers per day": {r["activity_date"]: r["new_askers"] for r in ad if r["new_askers"]},
         "returning askers per day": {r["activity_date"]: r["returning_askers"] for r in ad if r["returning_askers"]},
         "top users": [(r["asker"], r["questions"]) for r in top][:10],
@@ -241,6 +265,7 @@ def true_figures(w: World, ws: str) -> dict[str, Any]:
         "new conversations per day": _drop_zero(new_convs),
         "continued conversations per day": _drop_zero({iso(d): len(cs) - new_convs[iso(d)] for d, cs in day_convs.items()}),
         "askers by space": {k: len({x.asker for x in v}) for k, v in per_space.items()},
+        "space leaderboard ranks": sorted((len(v) for v in per_space.values()), reverse=True),
         "kpi failed answers": n["failed"],
         "kpi failure rate": rate(n["failed"], finished),
         "kpi rated positive": pos,
@@ -258,7 +283,7 @@ def true_figures(w: World, ws: str) -> dict[str, Any]:
         "answer kinds donut": {"sql": sum(has_sql(x) for x in t),
                                "text only": sum(not has_sql(x) and x.outcome == "completed" for x in t),
                                "no answer": sum(not has_sql(x) and x.outcome != "completed" for x in t)},
-        "latest questions by space": dict(Counter((x.m.workspace_id, x.title or x.m.space_id) for x in t)),
+        "messages found by space": dict(Counter(space(x) for x in t)),
         "kpi sql statements": len(stmts),
         "kpi failed statements": sum(x.statement["execution_status"] == "FAILED" for x in stmts),
         "kpi average duration": rate(sum(durations(stmts)), len(stmts)),
@@ -298,10 +323,10 @@ def true_figures(w: World, ws: str) -> dict[str, Any]:
     }
 
 
-FIGURES = tuple(page_figures({n: [] for n in ("daily_activity", "space_daily", "space_leaderboard", "pipeline_health", "fetch_errors",
-                                               "failures", "negative_feedback", "recent_prompts", "sql_performance",
-                                               "sql_duration_histogram", "space_config", "config_changes",
-                                               "adoption_daily", "top_askers")}, "all"))
+FIGURES = tuple(page_figures({n: [] for n in ("daily_activity", "space_activity", "space_leaderboard", "pipeline_health",
+                                               "fetch_errors", "failures", "negative_feedback", "messages", "message_text",
+                                               "sql_performance", "sql_duration_histogram", "space_config", "config_changes",
+                                               "adoption_daily", "top_askers", "people_by_period")}, "all"))
 
 
 def same(got: Any, want: Any) -> bool:
@@ -329,9 +354,11 @@ def expected(world: World) -> dict[str, dict[str, Any]]:  # noqa: F811
 def test_the_figures_cover_every_kpi_card_of_the_page() -> None:
     js = (Path(__file__).resolve().parents[1]
           / "genie_obs_dagster" / "dashboard" / "static" / "dashboard.js").read_text()
-    cards = re.findall(r'\{ id: "([a-z_0-9]+)", label: "', js)
-    assert len(cards) == len(set(cards)) == 26, cards
-    assert sum(f.startswith("kpi ") for f in FIGURES) == len(cards)
+    cards = re.findall(r'\{ id: "([a-z_0-9]+)", label: "[^"]*", get: ', js)  # kpis([...]) items
+    assert len(cards) == len(set(cards)) == 33, cards
+    pages = [c for c in cards if not c.startswith("space_")]  # a space's own page: test_dashboard_browser.py
+    assert len(pages) == 26
+    assert sum(f.startswith("kpi ") for f in FIGURES) == len(pages)
 
 
 @pytest.mark.parametrize("ws", FILTERS)
@@ -363,6 +390,67 @@ def test_freshness_figures_match_the_base_tables(world: World) -> None:  # noqa:
         as_iso = lambda v: v.astimezone(dt.timezone.utc).isoformat(timespec="seconds") if v.tzinfo else v.isoformat(timespec="seconds")  # noqa: E731
         assert ph[ws]["latest_fetch_time"] == as_iso(fetch[0]), ws
         assert ph[ws]["latest_space_fetch_time"] == as_iso(space_fetch[0]), ws
+
+
+# -- what the date range, the filters and the search read: per-message facts, texts, people per period ---------
+
+
+def test_the_page_carries_every_message_with_its_true_facts_and_texts(world: World) -> None:  # noqa: F811
+    """At sandbox size every message is embedded: its time, space, asker, conversation, outcome, error type,
+    feedback, review and SQL duration, and the text the API shows (question, SQL and description, answer)."""
+    data, t = embedded_data(world)["datasets"], truth(world)
+    facts = data["messages"]
+    assert len(facts) == len(data["message_text"]) == len(t)
+    minute = lambda d: int(d.timestamp() // 60)  # noqa: E731
+    shown = Counter((m["workspace_id"], m["space_id"], m["t"], m["asker"], m["outcome"], m["error_type"], m["feedback_rating"],
+                     bool(m["review_requested"]), bool(m["has_statement"]), m["sql_total_duration_ms"], m["question"],
+                     m["query_sql"]) for m in facts)
+    want = Counter((x.m.workspace_id, x.m.space_id, minute(x.m.created_at), x.asker, x.outcome,
+                    (x.m.error_type or "UNKNOWN") if x.outcome == "failed" else None, x.rating, x.review, x.statement is not None,
+                    x.statement["total_duration_ms"] if x.statement else None, x.m.content if x.fetched else None,
+                    x.m.sql if x.fetched and x.m.sql and x.status in SQL_STATUSES else None) for x in t.values())
+    assert shown == want
+    # conversations are numbers on the page: as many as the scenario has, each message in its own one
+    by_conv = defaultdict(set)
+    for m in facts:
+        by_conv[m["conversation"]].add((m["workspace_id"], m["t"], m["asker"]))
+    assert len(by_conv) == len({(x.m.workspace_id, x.m.conversation_id) for x in t.values()})
+    started = Counter(m["workspace_id"] for m in facts if m["starts_conversation"])
+    assert started == Counter(ws for ws, _ in {(x.m.workspace_id, x.m.conversation_id) for x in t.values()})
+
+
+def test_people_per_period_are_true(world: World) -> None:  # noqa: F811
+    """Distinct askers and conversations of the date-range presets, per workspace, overall and per space."""
+    rows, t = embedded_data(world)["datasets"]["people_by_period"], truth(world)
+    last = max(x.day for x in t.values())
+    assert {r["period"] for r in rows} == {"all", "last_7", "last_30", "last_90"}  # 5 days: nothing before
+    for r in rows:
+        lo, hi = dt.date.fromisoformat(r["first_day"]), dt.date.fromisoformat(r["last_day"])
+        assert hi == last
+        xs = [x for x in t.values() if lo <= x.day <= hi and r["workspace_id"] in ("all", x.m.workspace_id)
+              and r["space_id"] in (None, x.m.space_id)]
+        assert (r["askers"], r["conversations"]) == (len({x.asker for x in xs}),
+                                                     len({(x.m.workspace_id, x.m.conversation_id) for x in xs})), r
+    assert len(rows) == 4 * (1 + len(WORKSPACES) + len({(x.m.workspace_id, x.m.space_id) for x in t.values()}))
+
+
+def test_the_query_keeps_the_message_budgets_the_page_states() -> None:
+    """sql/dashboards/messages.sql bounds the messages (and their texts) with the budgets pack.py reports."""
+    from genie_obs_dagster.dashboard import pack
+    from genie_obs_dagster.warehouse import sql as sqlmod
+
+    text = sqlmod.file_text("dashboards/messages")
+    assert {int(n) for n in re.findall(r"up_to_day <= (\d+)", text)} == {pack.MESSAGE_BUDGET, pack.TEXT_BUDGET}
+    assert f"{pack.MESSAGE_BUDGET:,}" in text and f"{pack.TEXT_BUDGET:,}" in text  # and its comment says so
+
+
+def test_what_changed_in_each_configuration_version_is_true(world: World) -> None:  # noqa: F811
+    rows = embedded_data(world)["datasets"]["config_item_changes"]
+    s = world.changed_space
+    assert {(r["space_id"], r["version_number"], r["change"], r["item_type"], r["item_text"]) for r in rows} == {
+        (s.space_id, 2, "added", "sample_question", "Added later?"),
+        (s.space_id, 2, "removed", "title", s.title.removesuffix(" (v2)")),
+        (s.space_id, 2, "added", "title", s.title)}
 
 
 # -- the page's own numbers (needs Chromium) -----------------------------------------------------------------
@@ -401,48 +489,79 @@ def large() -> dict[str, list[dict[str, Any]]]:
     return synthesize(workspaces=50, spaces=10, days=365)
 
 
-def test_the_page_stays_under_5_mb_at_50_workspaces_10_spaces_365_days(large: Data) -> None:
+@pytest.fixture(scope="module")
+def large_page(large: Data) -> str:
     from genie_obs_dagster.dashboard import html
 
-    page = html.render(large, dt.datetime(2026, 6, 30, 19, tzinfo=dt.timezone.utc))
-    assert len(page.encode()) < 5_000_000, len(page.encode())
+    return html.render(large, dt.datetime(2026, 6, 30, 19, tzinfo=dt.timezone.utc))
 
 
-def test_packing_a_long_range_keeps_every_sum_exact(large: Data) -> None:
-    """Folded weeks and the kept spaces add up to the rows they replace; per workspace and day, 365 days daily."""
+def test_the_page_stays_under_5_mb_at_50_workspaces_10_spaces_365_days(large_page: str) -> None:
+    assert len(large_page.encode()) < 5_000_000, len(large_page.encode())
+
+
+def _sums(rows: list[dict[str, Any]], by: Callable[[dict[str, Any]], Any], keys: tuple[str, ...]) -> dict[Any, tuple[int, ...]]:
+    """Sums of every key per group (one pass), groups whose sums are all zero dropped."""
+    out: dict[Any, list[int]] = defaultdict(lambda: [0] * len(keys))
+    for r in rows:
+        acc = out[by(r)]
+        for i, k in enumerate(keys):
+            acc[i] += r.get(k) or 0
+    return {g: tuple(v) for g, v in out.items() if any(v)}
+
+
+def test_packing_a_long_range_keeps_every_sum_exact(large: Data, large_page: str) -> None:
+    """Folded weeks add up to the rows they replace, per workspace (daily for 365 days) and per space (daily for
+    SPACE_DAILY_DAYS days, every space kept), failures per space and error type; adoption stays daily."""
     from genie_obs_dagster.dashboard import pack
 
-    shown = unpack(pack.pack(large))
+    shown = unpack(embedded_payload(large_page))
     last = max(dt.date.fromisoformat(r["activity_date"]) for r in large["daily_activity"])
+    reads = {(r["workspace_id"], r["space_id"], r["activity_date"]): r for r in large["sql_reads_daily"]}
+    raw_all = [{**r, **{k: (reads.get((r["workspace_id"], r["space_id"], r["activity_date"])) or {}).get(k, 0)
+                        for k in ("read_rows", "read_bytes")}} for r in large["daily_activity"]]
 
     def week(r: dict[str, Any]) -> str:
         return pack.bucket_day(r["activity_date"], last, 0)
 
+    def recent(r: dict[str, Any]) -> bool:
+        return (last - dt.date.fromisoformat(r["activity_date"])).days < pack.SPACE_DAILY_DAYS
+
+    space = lambda r: (r["workspace_id"], r["space_id"])  # noqa: E731
     for ws in ("all", large["workspaces"][0]["workspace_id"]):
-        raw = [r for r in large["daily_activity"] if ws == "all" or r["workspace_id"] == ws]
+        raw = [r for r in raw_all if ws == "all" or r["workspace_id"] == ws]
         act = [r for r in shown["daily_activity"] if ws == "all" or r["workspace_id"] == ws]
-        for key in pack.ACTIVITY_SUMS:
-            assert _sum(act, key) == _sum(raw, key), key
-            assert _per(act, lambda r: r["activity_date"], key) == _per(raw, lambda r: r["activity_date"], key), key
-        sd = [r for r in shown["space_daily"] if ws == "all" or r["workspace_id"] == ws]
-        kept = {(r["workspace_id"], r["space_id"]) for r in sd}
-        assert _per(sd, lambda r: ((r["workspace_id"], r["space_id"]), week(r)), "questions") == _per(
-            [r for r in raw if (r["workspace_id"], r["space_id"]) in kept],
-            lambda r: ((r["workspace_id"], r["space_id"]), week(r)), "questions")
-        recent = [r for r in sd if (last - dt.date.fromisoformat(r["activity_date"])).days < pack.SPACE_DAILY_DAYS]
-        assert _per(recent, lambda r: ((r["workspace_id"], r["space_id"]), r["activity_date"]), "questions") == _per(
-            [r for r in raw if (r["workspace_id"], r["space_id"]) in kept
-             and (last - dt.date.fromisoformat(r["activity_date"])).days < pack.SPACE_DAILY_DAYS],
-            lambda r: ((r["workspace_id"], r["space_id"]), r["activity_date"]), "questions")
+        assert _sums(act, lambda r: r["activity_date"], pack.ACTIVITY_SUMS) == _sums(raw, lambda r: r["activity_date"], pack.ACTIVITY_SUMS)
+        sa = [r for r in shown["space_activity"] if ws == "all" or r["workspace_id"] == ws]
+        assert {space(r) for r in sa} == {space(r) for r in raw if r["questions"]}
+        assert _sums(sa, lambda r: (space(r), week(r)), pack.SPACE_SUMS) == _sums(raw, lambda r: (space(r), week(r)), pack.SPACE_SUMS)
+        assert _sums([r for r in sa if recent(r)], lambda r: (space(r), r["activity_date"]), pack.SPACE_SUMS) == _sums(
+            [r for r in raw if recent(r)], lambda r: (space(r), r["activity_date"]), pack.SPACE_SUMS)
         fl = [r for r in shown["failures"] if ws == "all" or r["workspace_id"] == ws]
         raw_fl = [r for r in large["failures"] if ws == "all" or r["workspace_id"] == ws]
-        assert _per(fl, lambda r: (r["error_type"], week(r)), "failures") == _per(raw_fl, lambda r: (r["error_type"], week(r)), "failures")
-    # the busiest spaces of every workspace are the ones kept
-    lb = defaultdict(list)
-    for r in large["space_leaderboard"]:
-        lb[r["workspace_id"]].append(r)
-    kept_all = {(r["workspace_id"], r["space_id"]) for r in shown["space_daily"]}
-    for rs in lb.values():
-        rs.sort(key=lambda r: -r["questions"])
-        assert all((r["workspace_id"], r["space_id"]) in kept_all for r in rs[:pack.TOP_SPACES] if r["questions"] > rs[pack.TOP_SPACES]["questions"])
+        assert _per(fl, lambda r: (space(r), r["error_type"], week(r)), "failures") == _per(
+            raw_fl, lambda r: (space(r), r["error_type"], week(r)), "failures")
     assert shown["adoption_daily"] == large["adoption_daily"]
+
+
+def test_the_messages_kept_are_whole_days_and_add_up_to_the_daily_rows(large: Data, large_page: str) -> None:
+    """At 50 workspaces the page keeps the newest whole days of messages (facts up to MESSAGE_BUDGET, texts up to
+    TEXT_BUDGET), and on those days they count exactly what the daily rows count."""
+    from genie_obs_dagster.dashboard import pack
+
+    payload = embedded_payload(large_page)
+    shown, meta = unpack(payload), payload["meta"]
+    facts, texts = shown["messages"], shown["message_text"]
+    assert 0 < len(texts) <= pack.TEXT_BUDGET < len(facts) <= pack.MESSAGE_BUDGET < meta["messages_total"]
+    day = lambda m: (dt.datetime(1970, 1, 1) + dt.timedelta(minutes=m["t"])).date().isoformat()  # noqa: E731
+    assert meta["messages"]["first"] == min(map(day, facts)) and meta["texts"]["first"] == day(facts[len(texts) - 1])
+    kept_days = {day(m) for m in facts}
+    raw = [r for r in large["daily_activity"] if r["activity_date"] in kept_days]
+    assert len(facts) == _sum(raw, "questions")  # whole days: every message of those days
+    assert len(texts) == sum(1 for m in facts if day(m) >= meta["texts"]["first"])
+    for outcome in ("completed", "failed", "cancelled", "in_progress", "not_fetched"):
+        assert sum(m["outcome"] == outcome for m in facts) == _sum(raw, outcome), outcome
+    assert sum(m["feedback_rating"] == "NEGATIVE" for m in facts) == _sum(raw, "negative_feedback")
+    assert sum(m["has_statement"] for m in facts) == _sum(raw, "sql_statements")
+    assert sum(m["starts_conversation"] for m in facts) == _sum(raw, "new_conversations")
+    assert all(len(t["query_sql"] or "") <= pack.TEXT_LIMITS["query_sql"] for t in texts)

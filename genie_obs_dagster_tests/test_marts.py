@@ -23,7 +23,7 @@ import pytest
 
 from genie_obs_dagster.assets.marts import MARTS, rebuild
 from genie_obs_dagster.dashboard import datasets as dashboard_datasets
-from genie_obs_dagster.dashboard.lakeview import dataset_queries, serialized_dashboard
+from genie_obs_dagster.dashboard.lakeview import bind_range, dataset_queries, serialized_dashboard
 from genie_obs_dagster.sandbox.model import Message, Scenario, Space
 from genie_obs_dagster.sandbox.server import SimConfig, SimulatedDatabricks, WorkspaceFaults
 from genie_obs_dagster.sandbox.server.wire import SQL_STATUSES
@@ -159,8 +159,9 @@ def close(a: float | None, b: float | None) -> bool:
 def test_marts_build_and_every_check_passes(world: World) -> None:
     assert world.result.success
     evals = {(e.asset_key.to_user_string(), e.check_name): e.passed for e in world.result.get_asset_check_evaluations()}
-    marts = {m.to_user_string() for m in world.env.defs.resolve_asset_graph().get_all_asset_keys()
-             if m.to_user_string().startswith("mart_")}
+    graph = world.env.defs.resolve_asset_graph()
+    marts = {m.to_user_string() for m in graph.get_all_asset_keys()  # the genie_marts job's marts
+             if m.to_user_string().startswith("mart_") and graph.get(m).group_name == "genie_marts"}
     assert {a for a, _ in evals} == marts and len(marts) == 11
     assert all(evals.values()), {k: v for k, v in evals.items() if not v}
 
@@ -496,12 +497,15 @@ def test_the_dashboard_renders_its_charts_in_a_browser(world: World) -> None:
 
 
 def test_the_lakeview_datasets_run_and_match_the_local_ones(world: World) -> None:
-    """The Lakeview queries (Databricks SQL written by our generator) return what the local page shows."""
+    """The Lakeview queries (Databricks SQL written by our generator), over the whole history, return what the
+    local page shows (Lakeview adds a space_name column: compared on the local columns)."""
     lakeview = dict(dataset_queries(serialized_dashboard(world.env.wh.names)))
+    whole = {"date_range_min": dt.date(2000, 1, 1), "date_range_max": dt.date(2999, 12, 31)}
     for d in dashboard_datasets.DATASETS:
         if d.name not in lakeview:
             continue
         local = world.env.wh.query(d.sql_name)
-        remote = world.env.wh.sql(lakeview[d.name])
+        columns = ", ".join(f"`{c}`" for c in local.column_names)
+        remote = world.env.wh.sql(f"SELECT {columns} FROM ({bind_range(lakeview[d.name])}) AS d", whole)  # noqa: S608
         assert len(remote) == local.num_rows > 0 or d.name in ("fetch_errors", "negative_feedback"), d.name
         assert sorted(map(repr, remote)) == sorted(repr(tuple(r.values())) for r in local.to_pylist()), d.name

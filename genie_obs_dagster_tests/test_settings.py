@@ -376,3 +376,32 @@ def test_every_problem_is_one_line() -> None:
     lines = error_of(raw).splitlines()
     assert lines[0] == "invalid settings in settings:" and len(lines) == 5
     assert all(ln.startswith("  - ") for ln in lines[1:])
+
+
+# -- evals (benchmarks on a schedule) --------------------------------------------------------------------------
+
+
+def test_evals_section_is_optional_with_documented_defaults() -> None:
+    assert parse_settings(GOOD).evals is None  # no section: no eval-run assets or schedules
+    e = parse_settings(with_(evals={})).evals
+    assert e is not None and (e.cron, e.spaces, e.collect_cron, e.accuracy_drop_margin, e.page_size) == (
+        "0 5 * * 1", {}, "*/30 * * * *", 0.1, 100)
+    sid = "0123456789abcdef0123456789abcdef"
+    e = parse_settings(with_(evals={"spaces": {sid: "0 6 * * *", "f" * 32: None}})).evals
+    assert e is not None and e.cron_for(sid) == "0 6 * * *" and e.cron_for("f" * 32) is None
+    assert e.cron_for("a" * 32) == "0 5 * * 1" and e.crons == ["0 5 * * 1", "0 6 * * *"]
+
+
+@pytest.mark.parametrize(("evals", "expected"), [
+    ({"cron": "every monday"}, ["evals.cron", "'every monday' is not a valid cron expression", "five fields"]),
+    ({"collect_cron": "61 * * * *"}, ["evals.collect_cron", "not a valid cron expression"]),
+    ({"spaces": {"abc": "0 5 * * 1"}}, ["evals.spaces", "space id 'abc'", "32 lowercase hex"]),
+    ({"spaces": {"a" * 32: "0 25 * * *"}}, ["evals.spaces", f"cron of space {'a' * 32}", "'0 25 * * *'"]),
+    ({"accuracy_drop_margin": 1.5}, ["evals.accuracy_drop_margin", "less than or equal to 1"]),
+    ({"accuracy_drop_margin": -0.1}, ["evals.accuracy_drop_margin", "greater than or equal to 0"]),
+    ({"page_size": 500}, ["evals.page_size"]),
+    ({"margin": 0.2}, ["evals.margin: unknown setting (its value is not shown)", "allowed: cron, spaces, collect_cron"]),
+])
+def test_bad_evals_settings_name_the_setting(evals: dict[str, Any], expected: list[str]) -> None:
+    msg = error_of(with_(evals=evals))
+    assert all(part in msg for part in expected), msg

@@ -23,6 +23,7 @@ from typing import Any
 import dagster as dg
 import pytest
 import requests
+import yaml
 
 from genie_obs_dagster.code_location import build_definitions
 from genie_obs_dagster.component import load_component_settings
@@ -54,6 +55,12 @@ LOCATION_QUERY = """
     ... on RepositoryLocation { repositories { jobs { name } sensors { name sensorState { status } }
                                                schedules { name scheduleState { status } } } }
 } } } } }"""
+RESOURCE_QUERY = """
+query($name: String!) { topLevelResourceDetailsOrError(resourceSelector: {
+    repositoryName: "__repository__", repositoryLocationName: "genie_obs_dagster", resourceName: $name}) {
+  __typename ... on ResourceDetails { configFields { name } configuredValues { key value type } } } }"""
+# What a secret looks like (a Databricks token); the webserver's environment holds it as the client secret.
+UI_SECRET = "dapi00112233445566778899aabbccddeeff"
 BACKFILL_QUERY = """
 query($id: String!) { partitionBackfillOrError(backfillId: $id) {
   ... on PartitionBackfill { isAssetBackfill status title assetSelection { path } } } }"""
@@ -88,6 +95,7 @@ def webserver(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple
     home.mkdir()
     shutil.copy(REPO / "deploy" / "dagster.yaml", home / "dagster.yaml")
     monkeypatch.setenv("GENIE_OBS_DUCKDB_PATH", str(tmp_path / "wh.duckdb"))
+    monkeypatch.setenv("GENIE_OBS_CLIENT_SECRET", UI_SECRET)
     env = {**os.environ, "DAGSTER_HOME": str(home)}
     settings = load_component_settings()
     assert settings.warehouse.duckdb.path == str(tmp_path / "wh.duckdb")
@@ -172,6 +180,20 @@ def test_the_ui_serves_the_code_location_and_launches_the_initial_load(webserver
     assert dims["date"] == [(today - dt.timedelta(days=14 - i)).isoformat() for i in range(15)]
     spaces = graphql(url, PARTITIONS_QUERY, {"path": ["genie_space_details"]})["assetNodeOrError"]
     assert [d["partitionKeys"] for d in spaces["partitionKeysByDimension"]] == [list(WORKSPACES)]
+
+    # The resources page: each resource's configuration field by field; credentials by reference, never a value.
+    genie = graphql(url, RESOURCE_QUERY, {"name": "genie"})["topLevelResourceDetailsOrError"]
+    values = {v["key"]: v["value"] for v in genie["configuredValues"]}
+    assert {"workspaces", "pool_wait_timeout_s"} <= set(values)
+    shown = yaml.safe_load(values["workspaces"])
+    assert [(w["id"], w["url"], w["rate_per_s"]) for w in shown] == [
+        (w.id, w.url, settings.api_for(w.id).rate_per_s) for w in settings.workspaces]
+    assert all({k: v for k, v in w["client_secret"].items() if v is not None} == {"env": "GENIE_OBS_CLIENT_SECRET"}
+               for w in shown), shown
+    warehouse = graphql(url, RESOURCE_QUERY, {"name": "warehouse"})["topLevelResourceDetailsOrError"]
+    shown_wh = {v["key"]: v["value"] for v in warehouse["configuredValues"]}
+    assert shown_wh["backend"] == '"duckdb"' and shown_wh["duckdb_path"] == f'"{settings.warehouse.duckdb.path}"'
+    assert UI_SECRET not in str(genie) + str(warehouse)
 
     # The initial load, as documented: one asset backfill of every partition of every asset.
     backfill_id = launch_initial_load(url)

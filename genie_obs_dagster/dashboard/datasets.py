@@ -41,6 +41,11 @@ DATASETS: tuple[Dataset, ...] = (
     Dataset("config_changes", "Configuration changes"),
     Dataset("pipeline_health", "Pipeline health"),
     Dataset("fetch_errors", "Fetch errors"),
+    # the local page's search, filters and date ranges (bounded: see each file)
+    Dataset("messages", "Messages"),
+    Dataset("people_by_period", "Askers and conversations per period"),
+    Dataset("config_item_changes", "Configuration changes, item by item"),
+    Dataset("sql_reads_daily", "Data read per day"),
 )
 
 

@@ -1,8 +1,9 @@
 """The local dashboard: one self-contained HTML file (data, styles and chart code inline; nothing fetched when
 it is opened, so it works offline and can be mailed around). Charts are SVG drawn by a small script of our own
-(``static/dashboard.js``) so that the workspace filter can redraw them in the browser. The datasets are bounded
-and packed first (``pack.py``: columnar, long ranges in weeks, text detail gzip-compressed), so that the page
-stays a few MB whatever the number of days, spaces and workspaces."""
+(``static/dashboard.js``) so that the workspace and date-range filters, the search and a space's page can redraw
+them in the browser. The datasets are bounded and packed first (``pack.py``: columnar, long ranges in weeks, the
+newest messages only, every table gzip-compressed), so that the page stays a few MB whatever the number of days,
+spaces, workspaces and messages."""
 
 from __future__ import annotations
 

@@ -1,10 +1,28 @@
-"""The AI/BI (Lakeview) dashboard: the same pages and datasets as the local one, as a ``serialized_dashboard``
+"""The AI/BI (Lakeview) dashboard: the pages of the local one plus a per-space page, as a ``serialized_dashboard``
 (the content of a ``.lvdash.json`` file), and the create-or-update call through the Databricks SDK.
 
-Datasets are the queries of ``sql/dashboards/`` written as Databricks SQL on the configured table names; widgets
-aggregate them (``SUM``) the way the local page does, and a global filter on ``workspace_name`` narrows every
-page. Adoption figures are distinct counts, so they come per scope (one workspace, or 'All workspaces') and
-have their own filter on ``scope_name`` instead of being summed across workspaces.
+Datasets are the queries of ``sql/dashboards/`` written as Databricks SQL on the configured table names, plus
+Lakeview-only queries in ``sql/dashboards/lakeview/``; widgets aggregate them (``SUM``, ``COUNT(DISTINCT)``).
+
+Filters:
+
+- **Workspace** (global): a field filter on ``workspace_name`` of every dataset but the per-scope ones. Adoption
+  figures are distinct counts, so they come per scope (one workspace, or 'All workspaces') and have their own filter
+  on ``scope_name`` instead of being summed across workspaces.
+- **Date range** (global): a ``filter-date-range-picker`` bound to the ``date_range`` parameter (``DATE``,
+  ``RANGE``) of every dataset about activity. The shared queries take no parameter (the local page runs them as
+  they are), so the restriction is added here: ``<day> BETWEEN :date_range.min AND :date_range.max`` goes into the
+  WHERE of every SELECT that reads the dataset's table (:data:`RANGE_FILTERED`), before any aggregation, QUALIFY or
+  ranking. Figures the shared queries take from all-time marts (space leaderboard, SQL performance, top users)
+  come from Lakeview-only queries that compute them for the range (:data:`LAKEVIEW_DATASETS`). Datasets that
+  describe configuration and the pipeline's state (space configuration and its versions, pipeline health, open
+  fetch errors) are not about activity: the range leaves them whole (:data:`UNDATED`) and their pages say so.
+- **Space** (the per-space page): a ``filter-single-select`` on ``space_name`` ("title (workspace)") of the
+  page's datasets.
+
+Counters that count distinct things stay exact for any filter: conversations and active spaces are summed over
+rows of one space each (a conversation belongs to one space), askers are ``COUNT(DISTINCT asker)`` over
+(space, asker) pairs.
 """
 
 from __future__ import annotations
@@ -14,13 +32,53 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+import sqlglot
+from sqlglot import exp
+
 from ..warehouse import TableNames
+from ..warehouse import sql as sqlmod
 from . import datasets as ds
 
 DISPLAY_NAME = "Genie observability"
 DEFAULT_PARENT_PATH = "/Workspace/Shared/genie-obs"
 GRID_COLUMNS = 6
 ALL_SCOPES = "All workspaces"
+DATE_RANGE = "date_range"  # the dataset parameter the date-range filter sets (``:date_range.min`` / ``.max``)
+DEFAULT_RANGE = ("now-90d/d", "now/d")  # Lakeview's relative dates: the last 90 days up to today (UTC days)
+SPACE_NAME = "space_name"
+
+
+@dataclass(frozen=True)
+class LakeviewDataset(ds.Dataset):
+    """A query only the Lakeview dashboard runs (``sql/dashboards/lakeview/<name>.sql``)."""
+
+    @property
+    def sql_name(self) -> str:
+        return f"dashboards/lakeview/{self.name}"
+
+
+LAKEVIEW_DATASETS: tuple[LakeviewDataset, ...] = (
+    LakeviewDataset("space_activity", "Spaces in the period"),
+    LakeviewDataset("space_askers", "Askers per space in the period"),
+    LakeviewDataset("space_prompts", "Latest questions per space"),
+    LakeviewDataset("space_sql_performance", "SQL performance in the period"),
+    LakeviewDataset("top_askers_in_range", "Top users in the period"),
+)
+
+# Shared datasets the date range restricts: (table whose rows it selects, that row's UTC day as an expression).
+RANGE_FILTERED: dict[str, tuple[str, str]] = {
+    "daily_activity": ("mart_daily_activity", "activity_date"),
+    "daily_outcomes": ("mart_daily_activity", "activity_date"),
+    "failures": ("mart_failures", "activity_date"),
+    "adoption_daily": ("mart_adoption_daily", "activity_date"),
+    "negative_feedback": ("mart_messages", "activity_date"),
+    "recent_prompts": ("mart_messages", "activity_date"),
+    "sql_duration_histogram": ("mart_messages", "activity_date"),
+}
+# Datasets not about activity, which the date range leaves whole: configuration (current, and every version: the
+# day a version was first seen is the day the pipeline fetched it, not a day of activity) and the pipeline's state.
+UNDATED = ("space_config", "space_config_items", "config_changes", "pipeline_health", "fetch_errors")
+SCOPED = ("adoption_daily", "top_askers_in_range")  # distinct counts per scope: never summed across workspaces
 
 
 def _field(name: str, expression: str | None = None) -> dict[str, str]:
@@ -29,6 +87,10 @@ def _field(name: str, expression: str | None = None) -> dict[str, str]:
 
 def _sum(column: str) -> dict[str, str]:
     return {"name": f"sum({column})", "expression": f"SUM(`{column}`)"}
+
+
+def _count_distinct(column: str) -> dict[str, str]:
+    return {"name": f"countdistinct({column})", "expression": f"COUNT(DISTINCT `{column}`)"}
 
 
 @dataclass
@@ -49,8 +111,8 @@ class Page:
         self._x += width
         self._row_height = max(self._row_height, height)
 
-    def text(self, name: str, *lines: str) -> None:
-        self.add({"name": name, "multilineTextboxSpec": {"lines": list(lines)}}, GRID_COLUMNS, 1)
+    def text(self, name: str, *lines: str, width: int = GRID_COLUMNS) -> None:
+        self.add({"name": name, "multilineTextboxSpec": {"lines": list(lines)}}, width, 1)
 
     def widget(self, name: str, dataset: str, fields: list[dict[str, str]], spec: dict[str, Any], title: str,
                width: int, height: int, disaggregated: bool = False) -> None:
@@ -58,8 +120,10 @@ class Page:
         self.add({"name": name, "queries": [{"name": "main_query", "query": {
             "datasetName": dataset, "fields": fields, "disaggregated": disaggregated}}], "spec": spec}, width, height)
 
-    def counter(self, name: str, dataset: str, column: str, title: str, width: int = 1) -> None:
-        f = _sum(column)
+    def counter(self, name: str, dataset: str, column: str, title: str, width: int = 1, *,
+                distinct: bool = False) -> None:
+        """SUM(column), or COUNT(DISTINCT column) when ``distinct``."""
+        f = _count_distinct(column) if distinct else _sum(column)
         self.widget(name, dataset, [f], {"version": 2, "widgetType": "counter",
                                          "encodings": {"value": {"fieldName": f["name"], "displayName": title}}},
                     title, width, 2)
@@ -90,6 +154,11 @@ class Page:
             "columns": [{"fieldName": c, "displayName": label} for c, label in columns]}}, title, GRID_COLUMNS, height,
             disaggregated=True)
 
+    def datasets(self) -> list[str]:
+        """Datasets the page's widgets read, in first-use order."""
+        names = [q["query"]["datasetName"] for item in self.layout for q in item["widget"].get("queries", [])]
+        return list(dict.fromkeys(names))
+
     def as_dict(self) -> dict[str, Any]:
         return {"name": self.name, "displayName": self.title, "pageType": "PAGE_TYPE_CANVAS", "layout": self.layout}
 
@@ -107,20 +176,44 @@ def _filter(name: str, title: str, column: str, datasets: list[str], kind: str,
     return {"name": name, "queries": queries, "spec": spec}
 
 
-SCOPED = ("adoption_daily", "top_askers")  # distinct counts per scope: never summed across workspaces
+def _parameter_filter(name: str, title: str, keyword: str, datasets: list[str]) -> dict[str, Any]:
+    """A date-range picker that sets the ``keyword`` parameter of every listed dataset (Lakeview's parameter
+    binding: the filter's queries name the dataset parameter, its encodings the ``parameterName``)."""
+    queries = [{"name": f"{name}_{d}", "query": {"datasetName": d, "parameters": [{"name": keyword, "keyword": keyword}],
+                                                 "disaggregated": False}} for d in datasets]
+    spec = {"version": 2, "widgetType": "filter-date-range-picker", "encodings": {"fields": [
+        {"parameterName": keyword, "queryName": q["name"]} for q in queries]},
+        "frame": {"showTitle": True, "title": title}}
+    return {"name": name, "queries": queries, "spec": spec}
+
+
+def range_parameter() -> dict[str, Any]:
+    """The ``date_range`` parameter every dated dataset declares (its SQL reads ``:date_range.min`` / ``.max``)."""
+    low, high = DEFAULT_RANGE
+    return {"displayName": "Date range", "keyword": DATE_RANGE, "dataType": "DATE", "complexType": "RANGE",
+            "defaultSelection": {"range": {"dataType": "DATE", "min": {"value": low}, "max": {"value": high}}}}
+
+
+CURRENT_STATE_NOTE = "Current state of the pipeline: the date range does not apply to this page."
 
 
 def _pages() -> list[Page]:
     summary = Page("executive_summary", "Executive summary")
-    summary.text("summary_title", "## Genie observability", "Usage, quality and adoption of AI/BI Genie spaces.")
-    for col, title in (("questions", "Questions"), ("completed", "Completed"), ("failed", "Failed"),
-                       ("positive_feedback", "Rated positive"), ("negative_feedback", "Rated negative"),
-                       ("sql_statements", "SQL statements")):
+    summary.text("summary_title", "## Genie observability",
+                 "Usage, quality and adoption of AI/BI Genie spaces in the selected date range.")
+    summary.counter("kpi_spaces", "space_activity", "active_spaces", "Genie spaces")
+    summary.counter("kpi_conversations", "space_activity", "conversations", "Conversations")
+    summary.counter("kpi_questions", "daily_activity", "questions", "Questions")
+    summary.counter("kpi_askers", "space_askers", "asker", "Askers", distinct=True)
+    for col, title in (("completed", "Completed"), ("failed", "Failed")):
         summary.counter(f"kpi_{col}", "daily_activity", col, title)
+    for col, title in (("positive_feedback", "Rated positive"), ("negative_feedback", "Rated negative"),
+                       ("sql_statements", "SQL statements")):
+        summary.counter(f"kpi_{col}", "daily_activity", col, title, width=2)
     summary.chart("questions_per_day", "bar", "daily_outcomes", "activity_date", "questions", "Questions per day", 4,
                   color="outcome")
     summary.pie("outcomes", "daily_outcomes", "questions", "outcome", "Outcomes")
-    summary.chart("top_spaces", "bar", "space_leaderboard", "space", "questions", "Questions per space", 6,
+    summary.chart("top_spaces", "bar", "space_activity", "space", "questions", "Questions per space", 6,
                   x_scale="categorical")
 
     usage = Page("usage", "Usage")
@@ -128,13 +221,43 @@ def _pages() -> list[Page]:
                 6, color="space")
     usage.chart("conversations_per_day", "bar", "daily_activity", "activity_date", "new_conversations",
                 "Conversations started per day", 3)
-    usage.chart("askers_by_space", "bar", "space_leaderboard", "space", "askers", "Askers per space", 3, x_scale="categorical")
-    usage.table("leaderboard", "space_leaderboard", [
+    usage.chart("askers_by_space", "bar", "space_activity", "space", "askers", "Askers per space", 3, x_scale="categorical")
+    usage.table("leaderboard", "space_activity", [
         ("questions_rank", "#"), ("space", "Space"), ("workspace_name", "Workspace"), ("questions", "Questions"),
         ("conversations", "Conversations"), ("askers", "Askers"), ("completed", "Completed"), ("failed", "Failed"),
         ("cancelled", "Cancelled"), ("success_rate", "Success rate"), ("positive_feedback", "Positive"),
         ("negative_feedback", "Negative"), ("review_requests", "Reviews"), ("last_asked_at", "Last question")],
-        "Space leaderboard")
+        "Space leaderboard (every space, ranked by questions in the period)")
+
+    space = Page("space_detail", "Space detail")
+    space_filter: dict[str, Any] = {}  # bound below, once the page's datasets are known
+    space.add(space_filter, 3, 2)
+    space.text("space_note", "Pick a space (title and workspace). Activity is for the selected date range; the "
+               "configuration is the space's current one, with every version seen.", width=3)
+    space.counter("space_questions", "space_activity", "questions", "Questions")
+    space.counter("space_conversations", "space_activity", "conversations", "Conversations")
+    space.counter("space_askers", "space_askers", "asker", "Askers", distinct=True)
+    space.counter("space_completed", "space_activity", "completed", "Completed")
+    space.counter("space_failed", "space_activity", "failed", "Failed")
+    space.counter("space_negative", "space_activity", "negative_feedback", "Rated negative")
+    space.chart("space_questions_per_day", "bar", "daily_activity", "activity_date", "questions", "Questions per day", 3)
+    space.chart("space_failures", "bar", "failures", "error_type", "failures", "Failures by error type", 3,
+                x_scale="categorical")
+    space.table("space_sql", "space_sql_performance", [
+        ("statements", "SQL statements"), ("failed_statements", "Failed"), ("duration_p50_ms", "p50 ms"),
+        ("duration_p90_ms", "p90 ms"), ("duration_p95_ms", "p95 ms"), ("duration_avg_ms", "Average ms"),
+        ("read_rows", "Rows read"), ("read_bytes", "Bytes read")], "SQL Genie ran", 3)
+    space.table("space_prompts", "space_prompts", [
+        ("asked_at", "Asked"), ("asker", "Asker"), ("question", "Question"), ("query_description", "Genie's description"),
+        ("query_sql", "SQL"), ("text_answer", "Answer"), ("outcome", "Status"), ("feedback_rating", "Feedback"),
+        ("sql_total_duration_ms", "SQL ms")], "Latest questions (100 per space)", 10)
+    space.table("space_items", "space_config_items", [
+        ("item_type", "Item"), ("item_text", "Text"), ("item_detail", "SQL / condition"), ("column_count", "Columns")],
+        "Current configuration: sample questions, tables, instructions, joins and benchmarks", 8)
+    space.table("space_changes", "config_changes", [
+        ("first_seen_at", "First seen"), ("version_number", "Version"), ("is_current", "Current"), ("tables", "Tables"),
+        ("sample_questions", "Sample questions"), ("benchmarks", "Benchmarks")], "Configuration changes", 5)
+    space_filter.update(_filter("space_filter", "Space", SPACE_NAME, space.datasets(), "filter-single-select"))
 
     quality = Page("quality", "Quality and feedback")
     for col, title in (("failed", "Failed answers"), ("positive_feedback", "Rated positive"),
@@ -158,17 +281,17 @@ def _pages() -> list[Page]:
         ("asked_at", "Asked"), ("space", "Space"), ("asker", "Asker"), ("question", "Question"),
         ("query_description", "Genie's description"), ("query_sql", "SQL"), ("text_answer", "Answer"),
         ("outcome", "Status"), ("feedback_rating", "Feedback"), ("sql_total_duration_ms", "SQL ms")],
-        "Questions, answers and SQL (latest 200 per workspace)", 14)
+        "Questions, answers and SQL (latest 200 per workspace in the period)", 14)
 
     perf = Page("sql_performance", "SQL performance")
     for col, title in (("statements", "SQL statements"), ("failed_statements", "Failed statements"),
                        ("read_rows", "Rows read"), ("read_bytes", "Bytes read")):
-        perf.counter(f"perf_{col}", "sql_performance", col, title, width=1)
+        perf.counter(f"perf_{col}", "space_sql_performance", col, title, width=1)
     perf.chart("duration_histogram", "bar", "sql_duration_histogram", "bucket", "statements",
                "How long Genie's SQL took", 3, x_scale="categorical")
     perf.chart("failed_per_day", "bar", "daily_activity", "activity_date", "failed_statements",
                "Failed statements per day", 3)
-    perf.table("perf_by_space", "sql_performance", [
+    perf.table("perf_by_space", "space_sql_performance", [
         ("space", "Space"), ("workspace_name", "Workspace"), ("statements", "Statements"),
         ("failed_statements", "Failed"), ("duration_p50_ms", "p50 ms"), ("duration_p90_ms", "p90 ms"),
         ("duration_p95_ms", "p95 ms"), ("duration_avg_ms", "Average ms"), ("read_rows", "Rows read"),
@@ -183,12 +306,14 @@ def _pages() -> list[Page]:
     adoption.chart("new_askers", "bar", "adoption_daily", "activity_date", "new_askers", "New askers per day", 3)
     adoption.chart("returning_askers", "bar", "adoption_daily", "activity_date", "returning_askers",
                    "Returning askers per day", 3)
-    adoption.table("top_users", "top_askers", [
+    adoption.table("top_users", "top_askers_in_range", [
         ("questions_rank", "#"), ("asker", "Asker"), ("questions", "Questions"), ("spaces", "Spaces"),
         ("active_days", "Active days"), ("failed", "Failed"), ("negative_feedback", "Negative"),
-        ("last_asked_at", "Last question")], "Top users")
+        ("last_asked_at", "Last question")], "Top users in the period")
 
     config = Page("space_configuration", "Space configuration")
+    config.text("config_note", "Current configuration of every space and every version seen: the date range does "
+                "not apply to this page.")
     config.table("spaces", "space_config", [
         ("space", "Space"), ("workspace_name", "Workspace"), ("sample_questions", "Sample questions"),
         ("tables", "Tables"), ("columns", "Columns"), ("text_instructions", "Instructions"),
@@ -203,6 +328,7 @@ def _pages() -> list[Page]:
         "Configuration changes", 6)
 
     health = Page("pipeline_health", "Pipeline health")
+    health.text("health_note", CURRENT_STATE_NOTE)
     for col, title in (("messages_listed", "Messages listed"), ("messages_with_details", "With details"),
                        ("messages_pending", "Pending"), ("messages_missing", "Missing details"),
                        ("open_fetch_errors", "Open fetch errors"), ("messages_api_only", "Found only by the API")):
@@ -214,7 +340,10 @@ def _pages() -> list[Page]:
         ("latest_fetch_time", "Latest fetch"), ("messages_listed", "Listed"), ("messages_with_details", "With details"),
         ("messages_pending", "Pending"), ("messages_missing", "Missing"), ("open_fetch_errors", "Open errors"),
         ("open_space_fetch_errors", "Space errors")], "Coverage and freshness per workspace", 5)
-    return [summary, usage, quality, prompts, perf, adoption, config, health]
+    return [summary, usage, space, quality, prompts, perf, adoption, config, health]
+
+
+# -- dataset SQL -------------------------------------------------------------------------------------------------
 
 
 def _query_lines(sql: str) -> list[str]:
@@ -222,18 +351,105 @@ def _query_lines(sql: str) -> list[str]:
     return [line + "\n" for line in lines[:-1]] + lines[-1:]
 
 
+def restrict_to_range(sql: str, table: str, day: str) -> str:
+    """``sql`` with ``<day> BETWEEN :date_range.min AND :date_range.max`` added to the WHERE of every SELECT that
+    reads ``table`` (the last part of its name) directly, so the range applies before aggregation and ranking."""
+    tree = sqlglot.parse_one(sql, read=sqlmod.SOURCE_DIALECT)
+    found = False
+    for select in list(tree.find_all(exp.Select)):
+        sources = [select.args.get("from_") or select.args.get("from")] + list(select.args.get("joins") or [])
+        tables = [s.this for s in sources if s is not None and isinstance(s.this, exp.Table)]
+        for t in tables:
+            if t.name != table:
+                continue
+            qualifier = t.alias_or_name if len(tables) > 1 else None
+            column = sqlglot.parse_one(day, read=sqlmod.SOURCE_DIALECT)
+            if qualifier:
+                for c in column.find_all(exp.Column):
+                    c.set("table", exp.to_identifier(qualifier))
+            bounds = [sqlglot.parse_one(f":{DATE_RANGE}.{end}", read=sqlmod.SOURCE_DIALECT) for end in ("min", "max")]
+            select.where(exp.Between(this=column, low=bounds[0], high=bounds[1]), copy=False)
+            found = True
+    if not found:
+        raise ValueError(f"no SELECT reads {table}: the date range cannot be applied")
+    return tree.sql(dialect=sqlmod.SOURCE_DIALECT, pretty=True)
+
+
+def with_space_name(sql: str) -> str:
+    """Add ``space_name`` ("title (workspace)", the per-space page's filter field) to a query whose outermost
+    SELECT has ``space`` and ``workspace_name`` columns; other queries are returned as they are."""
+    tree = sqlglot.parse_one(sql, read=sqlmod.SOURCE_DIALECT)
+    if not isinstance(tree, exp.Select):
+        return sql
+    outputs = {e.alias_or_name: e for e in tree.expressions}
+    if SPACE_NAME in outputs or "space" not in outputs or "workspace_name" not in outputs:
+        return sql
+
+    def value(e: exp.Expression) -> exp.Expression:
+        return (e.this if isinstance(e, exp.Alias) else e).copy()
+
+    label = exp.func("concat", value(outputs["space"]), exp.Literal.string(" ("), value(outputs["workspace_name"]),
+                     exp.Literal.string(")"))
+    tree.select(exp.alias_(label, SPACE_NAME), copy=False)
+    return tree.sql(dialect=sqlmod.SOURCE_DIALECT, pretty=True)
+
+
+def _placeholders(sql: str) -> set[str]:
+    return {p.name for p in sqlglot.parse_one(sql, read=sqlmod.SOURCE_DIALECT).find_all(exp.Placeholder)}
+
+
+def dataset_sql(name: str, names: TableNames) -> tuple[str, str]:
+    """(title, Databricks SQL) of a dataset of the dashboard, shared or Lakeview-only, with its Lakeview additions."""
+    shared = {d.name: d for d in ds.DATASETS}
+    own = {d.name: d for d in LAKEVIEW_DATASETS}
+    if name in own:
+        return own[name].title, ds.databricks_sql(own[name], names)
+    sql = ds.databricks_sql(shared[name], names)
+    if name in RANGE_FILTERED:
+        sql = restrict_to_range(sql, *RANGE_FILTERED[name])
+    return shared[name].title, with_space_name(sql)
+
+
 def serialized_dashboard(names: TableNames) -> dict[str, Any]:
     """The dashboard definition (what a ``.lvdash.json`` file holds)."""
-    sqls = {d.name: (d.title, ds.databricks_sql(d, names)) for d in ds.DATASETS}
     pages = _pages()
-    used = {q["query"]["datasetName"] for p in pages for item in p.layout for q in item["widget"].get("queries", [])}
-    by_workspace = sorted(n for n in used if n not in SCOPED and n != "workspaces")
+    used = {n for p in pages for n in p.datasets()}
+    order = [d.name for d in ds.DATASETS] + [d.name for d in LAKEVIEW_DATASETS]
+    unknown = used - set(order)
+    if unknown:
+        raise ValueError(f"widgets read unknown datasets: {sorted(unknown)}")
+    datasets, dated = [], []
+    for name in (n for n in order if n in used):
+        title, sql = dataset_sql(name, names)
+        entry: dict[str, Any] = {"name": name, "displayName": title, "queryLines": _query_lines(sql)}
+        params = _placeholders(sql)
+        if params - {DATE_RANGE}:
+            raise ValueError(f"dataset {name} reads undeclared parameters {sorted(params - {DATE_RANGE})}")
+        if params:
+            entry["parameters"] = [range_parameter()]
+            dated.append(name)
+        elif name not in UNDATED:
+            raise ValueError(f"dataset {name} is neither restricted to the date range nor listed in UNDATED")
+        datasets.append(entry)
+    by_workspace = [d["name"] for d in datasets if d["name"] not in SCOPED]
     filters = Page("global_filters", "Filters")
     filters.add(_filter("workspace_filter", "Workspace", "workspace_name", by_workspace, "filter-multi-select"), 2, 2)
-    datasets = [{"name": n, "displayName": title, "queryLines": _query_lines(sql)}
-                for n, (title, sql) in sqls.items() if n in used]
+    filters.add(_parameter_filter("date_range_filter", "Date range", DATE_RANGE, dated), 2, 2)
     return {"datasets": datasets,
             "pages": [{**filters.as_dict(), "pageType": "PAGE_TYPE_GLOBAL_FILTERS"}] + [p.as_dict() for p in pages]}
+
+
+def bind_range(sql: str) -> str:
+    """A dataset's SQL with ``:date_range.min`` / ``:date_range.max`` as the plain markers ``:date_range_min`` /
+    ``:date_range_max``, so it runs outside Lakeview (Statement Execution API, the embedded warehouse) with the
+    range given as two DATE parameters."""
+    tree = sqlglot.parse_one(sql, read=sqlmod.SOURCE_DIALECT)
+    for dot in list(tree.find_all(exp.Dot)):
+        if isinstance(dot.this, exp.Placeholder) and dot.this.name == DATE_RANGE and dot.name in ("min", "max"):
+            dot.replace(exp.Placeholder(this=f"{DATE_RANGE}_{dot.name}"))
+    if any(p.name == DATE_RANGE for p in tree.find_all(exp.Placeholder)):
+        raise ValueError(f"{DATE_RANGE} is read other than as {DATE_RANGE}.min / {DATE_RANGE}.max")
+    return tree.sql(dialect=sqlmod.SOURCE_DIALECT, pretty=True)
 
 
 def dataset_queries(dashboard: dict[str, Any]) -> Iterator[tuple[str, str]]:
@@ -245,10 +461,17 @@ def dataset_queries(dashboard: dict[str, Any]) -> Iterator[tuple[str, str]]:
 
 
 class LakeviewClient(Protocol):
-    """The part of ``databricks.sdk.WorkspaceClient`` used here (``w.lakeview``)."""
+    """The parts of ``databricks.sdk.WorkspaceClient`` used here (``w.lakeview``, ``w.workspace``)."""
 
     @property
     def lakeview(self) -> Any: ...
+
+    @property
+    def workspace(self) -> Any: ...
+
+
+class LakeviewError(RuntimeError):
+    pass
 
 
 @dataclass(frozen=True)
@@ -259,29 +482,59 @@ class Published:
     path: str | None
 
 
+def dashboard_path(parent_path: str, display_name: str) -> str:
+    """The workspace path of a dashboard: ``<folder>/<name>.lvdash.json``."""
+    return f"{parent_path.rstrip('/')}/{display_name}.lvdash.json"
+
+
 def find_existing(client: LakeviewClient, display_name: str, parent_path: str) -> str | None:
-    """The id of the dashboard of that name in that folder, if one exists (so a second run updates it)."""
-    expected_path = f"{parent_path.rstrip('/')}/{display_name}.lvdash.json"
-    for d in client.lakeview.list():
-        if d.path == expected_path or (d.display_name == display_name and d.parent_path == parent_path):
-            return d.dashboard_id
-    return None
+    """The id of the dashboard of that name in that folder, if one exists (so a second run updates it).
+
+    Asked of the Workspace API (``GET /api/2.0/workspace/get-status``): a dashboard's ``resource_id`` is its
+    dashboard id. Lakeview's own list leaves ``path`` and ``parent_path`` out, so it cannot tell folders apart."""
+    from databricks.sdk.errors import NotFound
+    from databricks.sdk.service.workspace import ObjectType
+
+    path = dashboard_path(parent_path, display_name)
+    try:
+        info = client.workspace.get_status(path)
+    except NotFound:
+        return None
+    if info.object_type != ObjectType.DASHBOARD or not info.resource_id:
+        kind = info.object_type.value if info.object_type else "object"
+        raise LakeviewError(f"{path} exists and is a {kind}, not a dashboard: choose another --name or --parent-path")
+    return str(info.resource_id)
+
+
+def _missing_folder(exc: Exception) -> bool:
+    """Lakeview's answer to a create in a folder that does not exist: 404 "Path (<folder>) doesn't exist."."""
+    text = str(exc)
+    return text.startswith("Path (") and text.endswith(") doesn't exist.")
 
 
 def deploy(client: LakeviewClient, dashboard: dict[str, Any], *, warehouse_id: str, parent_path: str = DEFAULT_PARENT_PATH,
            display_name: str = DISPLAY_NAME, dashboard_id: str | None = None, publish: bool = True) -> Published:
-    """Create the dashboard, or update it in place when it exists (by id, else by name and folder); then publish
-    it so that viewers see this version (viewers run the queries with their own credentials)."""
+    """Create the dashboard (and its folder when missing), or update it in place when it exists (by id, else by
+    name and folder); then publish it so that viewers see this version (they run the queries with their own
+    credentials)."""
+    from databricks.sdk.errors import NotFound
     from databricks.sdk.service.dashboards import Dashboard
 
-    body = Dashboard(display_name=display_name, serialized_dashboard=json.dumps(dashboard), warehouse_id=warehouse_id,
-                     parent_path=parent_path)
+    serialized = json.dumps(dashboard)
     existing = dashboard_id or find_existing(client, display_name, parent_path)
     if existing:
         result = client.lakeview.update(existing, Dashboard(display_name=display_name, warehouse_id=warehouse_id,
-                                                            serialized_dashboard=body.serialized_dashboard))
+                                                            serialized_dashboard=serialized))
     else:
-        result = client.lakeview.create(body)
+        body = Dashboard(display_name=display_name, serialized_dashboard=serialized, warehouse_id=warehouse_id,
+                         parent_path=parent_path)
+        try:
+            result = client.lakeview.create(body)
+        except NotFound as exc:
+            if not _missing_folder(exc):
+                raise
+            client.workspace.mkdirs(parent_path)
+            result = client.lakeview.create(body)
     new_id = result.dashboard_id or existing
     if publish:
         client.lakeview.publish(new_id, embed_credentials=False, warehouse_id=warehouse_id)

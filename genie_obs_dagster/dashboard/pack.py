@@ -1,20 +1,29 @@
 """What the local page embeds: the dashboard datasets, bounded and packed.
 
-The page's size must not grow with days x spaces x workspaces (goal: under 5 MB at 50 workspaces x 10 spaces x
-365 days), and every figure it shows must stay exact. So, from the rows of ``sql/dashboards/*.sql`` (which the
-Lakeview dashboard uses unchanged):
+The page's size must not grow with days x spaces x workspaces x messages (goal: under 5 MB at 50 workspaces x 10
+spaces x 365 days, about 730,000 messages), and every figure it shows must stay exact. So, from the rows of
+``sql/dashboards/*.sql`` (which the Lakeview dashboard uses unchanged):
 
-* ``daily_activity`` is summed per workspace and day (the charts never split its columns by space): daily for the
-  last ``WORKSPACE_DAILY_DAYS`` days, older days folded into 7-day buckets;
-* ``space_daily`` keeps questions per space and day for the ``TOP_SPACES`` busiest spaces of each workspace only
-  (the one chart split by space draws the eight busiest; the rest is the workspace total minus those), daily for
-  the last ``SPACE_DAILY_DAYS`` days, weekly before;
-* ``failures`` is summed per workspace, day and error type (daily for ``SPACE_DAILY_DAYS`` days, weekly before);
-* ``daily_outcomes`` is left out (the page derives outcomes from ``daily_activity``; Lakeview uses it);
-* the latest prompts and negative answers are capped per workspace so that the page holds at most about
-  ``PROMPT_BUDGET`` of them (all 200 per workspace up to 10 workspaces), and, with the configuration items, are
-  embedded gzip-compressed (base64) and decompressed in the browser when a page that shows them is opened;
-* every table is columnar (one array per column) with repeated strings dictionary-encoded.
+* ``daily_activity`` is summed per workspace and day, with the rows and bytes read (``sql_reads_daily``): daily
+  for the last ``WORKSPACE_DAILY_DAYS`` days, older days folded into 7-day buckets;
+* ``space_activity`` keeps the outcome, feedback and statement counts per space and day, for every space (the
+  leaderboard, the per-space charts and each space's page follow the date range): daily for the last
+  ``SPACE_DAILY_DAYS`` days (the presets of the date-range control and the periods before them), weekly before;
+* ``failures`` is summed per space, day and error type (daily for ``SPACE_DAILY_DAYS`` days, weekly before);
+* ``messages`` (one row per message, from ``sql/dashboards/messages.sql``) becomes two tables: the facts of each
+  message (time to the minute, space, asker, conversation, outcome, error type, feedback, SQL duration; no text)
+  for the newest whole days up to ``MESSAGE_BUDGET`` messages, from which the page counts distinct askers and
+  conversations over any range and filters by asker or error type; and the texts (question, Genie's description,
+  SQL, answer, each cut to ``TEXT_LIMITS`` characters) of the newest whole days up to ``TEXT_BUDGET`` messages,
+  which the search reads. The query applies the same two budgets; the page says how far back each reaches;
+* ``people_by_period`` (distinct askers and conversations of the date-range presets) is kept as is;
+* ``daily_outcomes`` and ``recent_prompts`` are left out (the page derives outcomes from the activity and
+  searches ``messages``; Lakeview uses them); ``sql_reads_daily`` is merged into the activity tables;
+* the latest negative answers are capped per workspace so that the page holds at most about ``NEGATIVE_BUDGET``;
+* every table is columnar (one array per column) with repeated strings dictionary-encoded and the message times
+  delta-encoded, then gzip-compressed (base64). The page inflates the ``CORE`` tables before its first render
+  (``DecompressionStream``) and the ``LAZY`` ones (message texts and facts, negative answers, configuration items)
+  when a view needs them.
 
 Weekly buckets are the 7-day windows ending on the last day (``last``, ``last - 7``, ...), one alignment for every
 dataset, so a folded row is exactly the sum of its days and a weekly chart is exact. A folded row carries the
@@ -34,19 +43,29 @@ from typing import Any
 
 Rows = list[dict[str, Any]]
 
-FORMAT = 2
+FORMAT = 3
 WORKSPACE_DAILY_DAYS = 365
-SPACE_DAILY_DAYS = 90
+SPACE_DAILY_DAYS = 182  # 26 weeks: the 90-day preset and the 90 days before it stay daily
 CHART_DAILY_DAYS = 90  # the charts draw days up to this span, 7-day buckets beyond (same alignment)
-TOP_SPACES = 8
-PROMPTS_PER_WORKSPACE, NEGATIVE_PER_WORKSPACE = 200, 100  # what the queries return
-PROMPT_BUDGET, NEGATIVE_BUDGET, MIN_PER_WORKSPACE = 2000, 1000, 20
-COMPRESSED = ("recent_prompts", "negative_feedback", "space_config_items")
-LEFT_OUT = ("daily_outcomes",)
+MESSAGE_BUDGET, TEXT_BUDGET = 100_000, 20_000  # as in sql/dashboards/messages.sql
+TEXT_LIMITS = {"question": 500, "query_description": 500, "query_sql": 2000, "text_answer": 500}
+NEGATIVE_PER_WORKSPACE, NEGATIVE_BUDGET, MIN_PER_WORKSPACE = 100, 1000, 20  # what the query returns; the page keeps
+CORE = ("workspaces", "daily_activity", "space_activity", "failures", "space_leaderboard", "adoption_daily",
+        "top_askers", "people_by_period", "sql_performance", "sql_duration_histogram", "space_config",
+        "config_changes", "config_item_changes", "pipeline_health", "fetch_errors")
+LAZY = ("messages", "message_text", "negative_feedback", "space_config_items")
+LEFT_OUT = ("daily_outcomes", "recent_prompts", "sql_reads_daily")
 
 ACTIVITY_SUMS = ("questions", "conversations", "new_conversations", "completed", "failed", "cancelled", "in_progress",
                  "not_fetched", "positive_feedback", "negative_feedback", "review_requests", "sql_statements",
-                 "failed_statements", "sql_total_duration_ms")
+                 "failed_statements", "sql_total_duration_ms", "read_rows", "read_bytes")
+# per space, what the leaderboard and a space's page sum over a range (durations, conversations and data read
+# per space come from the messages or, for all time, from the marts)
+SPACE_SUMS = ("questions", "completed", "failed", "cancelled", "in_progress", "not_fetched", "positive_feedback",
+              "negative_feedback", "review_requests", "sql_statements", "failed_statements")
+FACT_FLAGS = ("review_requested", "starts_conversation", "has_statement", "statement_failed")
+TEXT_COLUMNS = ("question", "query_description", "query_sql", "text_answer", "query_row_count")
+SPACE_KEYS = ("workspace_id", "workspace_name", "space_id", "space")
 
 
 def _date(v: Any) -> dt.date:
@@ -77,7 +96,7 @@ def _fold(rows: Iterable[dict[str, Any]], keys: tuple[str, ...], sums: tuple[str
         if acc is None:
             acc = out[k] = {**{c: r[c] for c in keys}, "activity_date": day, **{s: 0 for s in sums}}
         for s in sums:
-            acc[s] += r[s] or 0
+            acc[s] += r.get(s) or 0
     return [out[k] for k in sorted(out, key=lambda k: tuple("" if v is None else str(v) for v in k))
             if any(out[k][s] for s in sums)]
 
@@ -93,42 +112,96 @@ def _per_workspace(rows: Rows, cap: int) -> Rows:
     return out
 
 
-def prompt_caps(n_workspaces: int) -> tuple[int, int]:
-    """Prompts and negative answers kept per workspace: all of them up to the budget, never fewer than 20."""
-    n = max(1, n_workspaces)
-    return (min(PROMPTS_PER_WORKSPACE, max(MIN_PER_WORKSPACE, PROMPT_BUDGET // n)),
-            min(NEGATIVE_PER_WORKSPACE, max(MIN_PER_WORKSPACE // 2, NEGATIVE_BUDGET // n)))
+def negative_cap(n_workspaces: int) -> int:
+    """Negative answers kept per workspace: all of them up to the budget, never fewer than 10."""
+    return min(NEGATIVE_PER_WORKSPACE, max(MIN_PER_WORKSPACE // 2, NEGATIVE_BUDGET // max(1, n_workspaces)))
+
+
+def _with_reads(act: Rows, reads: Rows) -> Rows:
+    """``daily_activity`` rows with the rows and bytes read that (workspace, space, day)."""
+    by = {(r["workspace_id"], r["space_id"], str(r["activity_date"])[:10]): r for r in reads}
+    out = []
+    for r in act:
+        x = by.get((r["workspace_id"], r["space_id"], str(r["activity_date"])[:10]))
+        out.append({**r, "read_rows": x["read_rows"] if x else 0, "read_bytes": x["read_bytes"] if x else 0})
+    return out
+
+
+def newest_days(rows: Rows, budget: int) -> Rows:
+    """The rows of the newest whole days holding at most ``budget`` rows (the newest day always), newest first
+    (what ``sql/dashboards/messages.sql`` returns)."""
+    per_day: dict[str, int] = defaultdict(int)
+    for r in rows:
+        per_day[str(r["activity_date"])[:10]] += 1
+    kept, total = set(), 0
+    for i, day in enumerate(sorted(per_day, reverse=True)):
+        total += per_day[day]
+        if total > budget and i:
+            break
+        kept.add(day)
+    return sorted((r for r in rows if str(r["activity_date"])[:10] in kept),
+                  key=lambda r: (str(r["asked_at"]), r["workspace_id"], r["message_id"]), reverse=True)
+
+
+def _minutes(v: Any) -> int:
+    t = v if isinstance(v, dt.datetime) else dt.datetime.fromisoformat(str(v))
+    if t.tzinfo is None:
+        t = t.replace(tzinfo=dt.timezone.utc)
+    return int(t.timestamp() // 60)
+
+
+def _cut(text: Any, limit: int) -> Any:
+    return text[: limit - 1] + "…" if isinstance(text, str) and len(text) > limit else text
+
+
+def split_messages(rows: Rows) -> tuple[Rows, Rows]:
+    """The message facts (no text; conversations as small numbers) and the texts of the newest of them (the rows
+    the query marked ``has_text``, a prefix of the facts: the newest whole days)."""
+    rows = newest_days(rows, MESSAGE_BUDGET)
+    texts_days = newest_days([r for r in rows if r.get("has_text")], TEXT_BUDGET)
+    with_text = {(r["workspace_id"], r["message_id"]) for r in texts_days}
+    conversations: dict[tuple[str, str], int] = {}
+    facts, texts = [], []
+    for r in rows:
+        conv = r.get("conversation_id")
+        code = conversations.setdefault((r["workspace_id"], conv), len(conversations)) if conv else None
+        facts.append({**{k: r[k] for k in SPACE_KEYS}, "t": _minutes(r["asked_at"]), "asker": r["asker"],
+                      "conversation": code, "outcome": r["outcome"], "error_type": r["error_type"],
+                      "feedback_rating": r["feedback_rating"], **{k: int(bool(r.get(k))) for k in FACT_FLAGS},
+                      "sql_total_duration_ms": r["sql_total_duration_ms"]})
+        if (r["workspace_id"], r["message_id"]) in with_text:
+            if len(texts) != len(facts) - 1:
+                raise ValueError("message texts must be the newest messages (sql/dashboards/messages.sql)")
+            texts.append({k: _cut(r.get(k), TEXT_LIMITS.get(k, 0)) for k in TEXT_COLUMNS})
+    return facts, texts
 
 
 def bound(data: Mapping[str, Rows]) -> tuple[dict[str, Rows], dict[str, Any]]:
     """The datasets the page shows, bounded as the module says; and the facts the page needs about them."""
-    act = data.get("daily_activity", [])
+    act = _with_reads(data.get("daily_activity", []), data.get("sql_reads_daily", []))
     days = sorted({str(r["activity_date"])[:10] for r in act} | {str(r["activity_date"])[:10] for r in data.get("adoption_daily", [])})
     last = dt.date.fromisoformat(days[-1]) if days else dt.date(1970, 1, 1)
     out = {k: list(v) for k, v in data.items() if k not in LEFT_OUT}
     out["daily_activity"] = _fold(act, ("workspace_id", "workspace_name"), ACTIVITY_SUMS, last, WORKSPACE_DAILY_DAYS)
-    totals: dict[tuple[str, str], int] = defaultdict(int)
-    for r in act:
-        totals[(r["workspace_id"], r["space_id"])] += r["questions"] or 0
-    ranked: dict[str, list[tuple[str, str]]] = defaultdict(list)
-    for key in sorted(totals, key=lambda k: (-totals[k], k)):
-        if totals[key] > 0:
-            ranked[key[0]].append(key)
-    top = {k for keys in ranked.values() for k in keys[:TOP_SPACES]}
-    out["space_daily"] = _fold((r for r in act if (r["workspace_id"], r["space_id"]) in top),
-                               ("workspace_id", "workspace_name", "space_id", "space"), ("questions",), last,
-                               SPACE_DAILY_DAYS)
-    out["failures"] = _fold(data.get("failures", []), ("workspace_id", "workspace_name", "error_type"), ("failures",),
-                            last, SPACE_DAILY_DAYS)
+    out["space_activity"] = _fold(act, SPACE_KEYS, SPACE_SUMS, last, SPACE_DAILY_DAYS)
+    out["failures"] = _fold(data.get("failures", []), (*SPACE_KEYS, "error_type"), ("failures",), last, SPACE_DAILY_DAYS)
     n_ws = len({r["workspace_id"] for r in data.get("workspaces", [])} | {r["workspace_id"] for r in act})
-    per_ws, neg_per_ws = prompt_caps(n_ws)
-    out["recent_prompts"] = _per_workspace(data.get("recent_prompts", []), per_ws)
+    neg_per_ws = negative_cap(n_ws)
     out["negative_feedback"] = _per_workspace(data.get("negative_feedback", []), neg_per_ws)
+    facts, texts = split_messages(data.get("messages", []))
+    out["messages"], out["message_text"] = facts, texts
+    day = lambda minutes: (dt.datetime(1970, 1, 1) + dt.timedelta(minutes=minutes)).date().isoformat()  # noqa: E731
     meta = {"first": days[0] if days else None, "last": days[-1] if days else None,
             "chart_daily_days": CHART_DAILY_DAYS, "workspace_daily_days": WORKSPACE_DAILY_DAYS,
-            "space_daily_days": SPACE_DAILY_DAYS, "top_spaces": TOP_SPACES,
-            "prompts_per_workspace": per_ws, "negative_per_workspace": neg_per_ws,
-            "spaces_with_activity": len(totals), "left_out": list(LEFT_OUT)}
+            "space_daily_days": SPACE_DAILY_DAYS, "negative_per_workspace": neg_per_ws,
+            "messages_total": sum(r["questions"] or 0 for r in act),
+            "messages": {"count": len(facts), "first": day(facts[-1]["t"]) if facts else None,
+                         "budget": MESSAGE_BUDGET},
+            "texts": {"count": len(texts), "first": day(facts[len(texts) - 1]["t"]) if texts else None,
+                      "budget": TEXT_BUDGET, "limits": TEXT_LIMITS},
+            "spaces_with_activity": len({(r["workspace_id"], r["space_id"]) for r in act if r["questions"]}),
+            "core": [k for k in CORE if k in out], "lazy": [k for k in LAZY if k in out],
+            "left_out": list(LEFT_OUT)}
     return out, meta
 
 
@@ -136,13 +209,17 @@ def bound(data: Mapping[str, Rows]) -> tuple[dict[str, Rows], dict[str, Any]]:
 
 
 # Key columns that go together get one dictionary of tuples: {"g": [names], "k": [[values], ...], "i": codes}.
-GROUPS = (("workspace_id", "workspace_name", "space_id", "space"), ("workspace_id", "workspace_name", "space"),
-          ("workspace_id", "workspace_name"), ("scope", "scope_name"))
+GROUPS = (SPACE_KEYS, ("workspace_id", "workspace_name", "space"), ("workspace_id", "workspace_name"),
+          ("scope", "scope_name"))
+DELTA = ("t",)  # sorted numbers: {"d": [first, difference, difference, ...]}
+FRESH = ("conversation",)  # numbers given in order of first use: {"f": [-1 = the next one, else next - 1 - value]}
+PER_WORKSPACE = ("asker",)  # strings of one workspace: {"by": "workspace_id", "k": {workspace: [distinct]}, "i": codes}
 
 
 def columns(rows: Rows) -> dict[str, Any]:
-    """``{"n": rows, "c": {column: values | {"k": distinct, "i": codes} | group}}``: strings repeated enough get a
-    dictionary, key columns that go together (``GROUPS``) a joint one."""
+    """``{"n": rows, "c": {column: values | {"k": distinct, "i": codes} | group | {"d": deltas}}}``: strings
+    repeated enough get a dictionary, key columns that go together (``GROUPS``) a joint one, ``DELTA`` columns
+    their differences."""
     names: list[str] = list(rows[0]) if rows else []
     cols: dict[str, Any] = {}
     group = next((g for g in GROUPS if all(c in names for c in g)), ())
@@ -157,7 +234,15 @@ def columns(rows: Rows) -> dict[str, Any]:
         values = [r[name] for r in rows]
         strings = [v for v in values if isinstance(v, str)]
         distinct = list(dict.fromkeys(values))
-        if strings and len(distinct) * 2 <= len(values) and all(v is None or isinstance(v, str) for v in values):
+        if name in DELTA and all(isinstance(v, int) for v in values):
+            cols[name] = {"d": [b - a for a, b in zip([0, *values[:-1]], values, strict=True)]}
+        elif name in FRESH and _fresh(values) is not None:
+            cols[name] = {"f": _fresh(values)}
+        elif name in PER_WORKSPACE and "workspace_id" in names and all(v is None or isinstance(v, str) for v in values):
+            local: dict[str, dict[Any, int]] = defaultdict(dict)
+            codes = [local[r["workspace_id"]].setdefault(r[name], len(local[r["workspace_id"]])) for r in rows]
+            cols[name] = {"by": "workspace_id", "k": {w: list(d) for w, d in local.items()}, "i": codes}
+        elif strings and len(distinct) * 2 <= len(values) and all(v is None or isinstance(v, str) for v in values):
             index = {v: i for i, v in enumerate(distinct)}
             cols[name] = {"k": distinct, "i": [index[v] for v in values]}
         else:
@@ -165,15 +250,58 @@ def columns(rows: Rows) -> dict[str, Any]:
     return {"n": len(rows), "c": cols}
 
 
+def _fresh(values: list[Any]) -> list[int | None] | None:
+    out: list[int | None] = []
+    nxt = 0
+    for v in values:
+        if v is None:
+            out.append(None)
+        elif not isinstance(v, int) or v > nxt:
+            return None
+        elif v == nxt:
+            out.append(-1)
+            nxt += 1
+        else:
+            out.append(nxt - 1 - v)
+    return out
+
+
+def _unfresh(codes: list[int | None]) -> list[int | None]:
+    out: list[int | None] = []
+    nxt = 0
+    for c in codes:
+        if c is None:
+            out.append(None)
+        elif c < 0:
+            out.append(nxt)
+            nxt += 1
+        else:
+            out.append(nxt - 1 - c)
+    return out
+
+
 def rows_of(table: Mapping[str, Any]) -> Rows:
     """Rows again from ``columns`` (what dashboard.js's ``decode`` does)."""
     cols: dict[str, list[Any]] = {}
+    scoped = {name: c for name, c in table["c"].items() if isinstance(c, dict) and "by" in c}
     for name, c in table["c"].items():
-        if isinstance(c, dict) and "g" in c:
+        if name in scoped:
+            continue
+        if isinstance(c, dict) and "f" in c:
+            cols[name] = _unfresh(c["f"])
+        elif isinstance(c, dict) and "g" in c:
             for j, member in enumerate(c["g"]):
                 cols[member] = [c["k"][i][j] for i in c["i"]]
+        elif isinstance(c, dict) and "d" in c:
+            total, values = 0, []
+            for d in c["d"]:
+                total += d
+                values.append(total)
+            cols[name] = values
         else:
             cols[name] = [c["k"][i] for i in c["i"]] if isinstance(c, dict) else c
+    for name, c in scoped.items():
+        cols[name] = [c["k"][w][i] for w, i in zip(cols[c["by"]], c["i"], strict=True)]
     return [{name: values[j] for name, values in cols.items()} for j in range(table["n"])]
 
 
@@ -183,16 +311,14 @@ def _compress(value: Any) -> str:
 
 
 def pack(data: Mapping[str, Rows]) -> dict[str, Any]:
-    """The page's ``datasets`` (columnar), ``detail`` (gzip + base64, decoded on demand) and ``meta``."""
+    """The page's ``meta`` and its tables (``detail``: columnar, gzip + base64, decoded by the page)."""
     bounded, meta = bound(data)
-    return {"format": FORMAT, "meta": meta,
-            "datasets": {k: columns(v) for k, v in bounded.items() if k not in COMPRESSED},
-            "detail": {k: _compress(columns(v)) for k, v in bounded.items() if k in COMPRESSED}}
+    return {"format": FORMAT, "meta": meta, "detail": {k: _compress(columns(v)) for k, v in bounded.items()}}
 
 
 def unpack(payload: Mapping[str, Any]) -> dict[str, Rows]:
-    """Every embedded dataset as rows (the detail decompressed): what the page draws from."""
-    out = {k: rows_of(v) for k, v in payload["datasets"].items()}
+    """Every embedded dataset as rows: what the page draws from."""
+    out = {k: rows_of(v) for k, v in payload.get("datasets", {}).items()}
     for k, blob in payload.get("detail", {}).items():
         out[k] = rows_of(json.loads(gzip.decompress(base64.b64decode(blob))))
     return out

@@ -86,6 +86,8 @@ def synthesize(workspaces: int = 50, spaces: int = 10, days: int = 365, seed: in
     now = dt.datetime.combine(end, dt.time(18, 0), dt.timezone.utc)
     out: dict[str, Rows] = defaultdict(list)
     adoption_all: dict[dt.date, dict[str, float]] = defaultdict(lambda: defaultdict(float))
+    detail: dict[tuple[str, str, str], tuple[_Space, list[str], list[int]]] = {}
+    n_users: dict[str, int] = {}
     for w in range(workspaces):
         ws, ws_name = str(1000000000000000 + 7919 * w * 104729), f"{rng.choice(('acme', 'globex', 'initech', 'umbrella', 'hooli', 'stark'))}-{rng.choice(('prod', 'analytics', 'emea', 'us', 'apac'))}-{w}"
         out["workspaces"].append({"workspace_id": ws, "workspace_name": ws_name})
@@ -103,22 +105,30 @@ def synthesize(workspaces: int = 50, spaces: int = 10, days: int = 365, seed: in
                 q = _poisson(rng, lam)
                 if not q:
                     continue
-                failed, cancelled = _binom(rng, q, 0.09), _binom(rng, q, 0.04)
+                failed = _binom(rng, q, 0.09)
+                cancelled = _binom(rng, q - failed, 0.04)  # never more outcomes than questions
                 not_fetched = _binom(rng, q - failed - cancelled, 0.01)
                 in_progress = _binom(rng, q - failed - cancelled - not_fetched, 0.2) if d == end else 0
                 completed = q - failed - cancelled - not_fetched - in_progress
                 conv = max(1, round(q / rng.uniform(1.6, 2.8)))
                 stmts = _binom(rng, completed + failed, 0.75)
-                dur = sum(int(rng.lognormvariate(math.log(1500), 1.0)) for _ in range(stmts))
+                positive = _binom(rng, q, 0.08)
+                durations = [int(rng.lognormvariate(math.log(1500), 1.0)) for _ in range(stmts)]
+                dur = sum(durations)
                 row = {"workspace_id": ws, "workspace_name": ws_name, "space_id": sp.space_id, "space": sp.title,
                        "activity_date": d.isoformat(), "questions": q, "conversations": conv,
                        "new_conversations": _binom(rng, conv, 0.8), "askers": min(len(users), max(1, round(q / 2.5))),
                        "completed": completed, "failed": failed, "cancelled": cancelled, "in_progress": in_progress,
-                       "not_fetched": not_fetched, "positive_feedback": _binom(rng, q, 0.08),
-                       "negative_feedback": _binom(rng, q, 0.03), "review_requests": _binom(rng, q, 0.01),
+                       "not_fetched": not_fetched, "positive_feedback": positive,
+                       "negative_feedback": _binom(rng, q - positive, 0.03), "review_requests": _binom(rng, q, 0.01),
                        "sql_statements": stmts, "failed_statements": _binom(rng, stmts, 0.04),
                        "sql_total_duration_ms": dur}
                 out["daily_activity"].append(row)
+                detail[(ws, sp.space_id, d.isoformat())] = (sp, users, durations)
+                if stmts:
+                    out["sql_reads_daily"].append({"workspace_id": ws, "space_id": sp.space_id, "activity_date": d.isoformat(),
+                                                   "read_rows": stmts * rng.randint(1000, 900000),
+                                                   "read_bytes": stmts * rng.randint(100000, 90000000)})
                 ws_day_q[d] += q
                 for k in ("questions", "conversations", "completed", "failed", "cancelled", "positive_feedback",
                           "negative_feedback", "review_requests", "sql_statements", "failed_statements"):
@@ -156,6 +166,7 @@ def synthesize(workspaces: int = 50, spaces: int = 10, days: int = 365, seed: in
             out["sql_duration_histogram"].append({"workspace_id": ws, "workspace_name": ws_name, "bucket_order": k,
                                                   "bucket": name, "statements": rng.randint(0, int(size * days / 4))})
         _messages(rng, out, ws, ws_name, sps, users, now, int(sum(ws_day_q.values())))
+        n_users[ws] = len(users)
         _adoption(rng, out, ws, ws_name, day_list, ws_day_q, len(users), adoption_all)
         _askers(rng, out, ws, ws_name, users, sum(ws_day_q.values()), start, end)
         listed = int(sum(ws_day_q.values()))
@@ -179,6 +190,8 @@ def synthesize(workspaces: int = 50, spaces: int = 10, days: int = 365, seed: in
     out["daily_outcomes"] = [{"workspace_id": r["workspace_id"], "workspace_name": r["workspace_name"],
                               "activity_date": r["activity_date"], "outcome": o, "questions": r[o]}
                              for r in out["daily_activity"] for o in ("completed", "failed", "cancelled", "in_progress", "not_fetched") if r[o]]
+    _every_message(rng, out, detail, end)
+    _people_by_period(out, n_users, start, end)
     out["adoption_daily"].sort(key=lambda r: (r["scope"], r["activity_date"]))
     out["daily_activity"].sort(key=lambda r: (r["activity_date"], r["workspace_id"], r["space_id"]))
     out["space_leaderboard"].sort(key=lambda r: (-r["questions"], r["workspace_id"], r["space_id"]))
@@ -239,6 +252,7 @@ def _messages(rng: random.Random, out: dict[str, Rows], ws: str, ws_name: str, s
                                        "question", "query_description", "query_sql", "text_answer", "status",
                                        "outcome", "error_type", "review_requested")}
             neg["message_id"] = f"{rng.getrandbits(128):032x}"
+            neg["space_id"] = sp.space_id
             neg["question"] = _question(rng)
             neg["asked_at"] = (t - dt.timedelta(days=rng.randint(1, 60))).isoformat(timespec="seconds")
             if neg["query_sql"]:
@@ -299,8 +313,96 @@ def _config(rng: random.Random, out: dict[str, Rows], ws: str, ws_name: str, sp:
     out["space_config"].append({"workspace_id": ws, "workspace_name": ws_name, "space_id": sp.space_id, "space": sp.title,
                                 "description": f"Ask questions about {sp.title.lower()}.", "warehouse_id": f"{rng.getrandbits(64):016x}",
                                 "update_time": now.isoformat(), "versions": versions, **base})
+    for v in range(2, versions + 1):
+        for _ in range(rng.randint(1, 3)):
+            kind = rng.choice(("sample_question", "text_instruction", "example_sql"))
+            out["config_item_changes"].append({"workspace_id": ws, "space_id": sp.space_id, "version_number": v,
+                                               "change": rng.choice(("added", "added", "removed")), "item_type": kind,
+                                               "item_text": _question(rng), "item_detail": ""})
     for v in range(1, versions + 1):
         out["config_changes"].append({"workspace_id": ws, "workspace_name": ws_name, "space_id": sp.space_id, "space": sp.title,
                                       "version_number": v, "is_current": v == versions, "update_time": now.isoformat(),
                                       "first_seen_at": (now - dt.timedelta(days=30 * (versions - v))).isoformat(),
                                       "last_seen_at": now.isoformat(), **base})
+
+
+def _every_message(rng: random.Random, out: dict[str, Rows], detail: dict[tuple[str, str, str], tuple[_Space, list[str], list[int]]],
+                   end: dt.date) -> None:
+    """``messages`` as sql/dashboards/messages.sql returns them: every message of the newest whole days up to the
+    message budget (texts for the newest up to the text budget), consistent with the daily rows of those days."""
+    from .pack import MESSAGE_BUDGET, TEXT_BUDGET
+
+    per_day: dict[str, int] = defaultdict(int)
+    for r in out["daily_activity"]:
+        per_day[r["activity_date"]] += r["questions"]
+    kept: dict[str, bool] = {}
+    total = 0
+    for i, day in enumerate(sorted(per_day, reverse=True)):
+        total += per_day[day]
+        if total > MESSAGE_BUDGET and i:
+            break
+        kept[day] = total <= TEXT_BUDGET or not i
+    rows: Rows = []
+    for r in out["daily_activity"]:
+        if r["activity_date"] not in kept:
+            continue
+        sp, users, durations = detail[(r["workspace_id"], r["space_id"], r["activity_date"])]
+        q, text = r["questions"], kept[r["activity_date"]]
+        outcomes = [o for o in ("completed", "failed", "cancelled", "in_progress", "not_fetched") for _ in range(r[o])]
+        rng.shuffle(outcomes)
+        day0 = dt.datetime.fromisoformat(r["activity_date"] + "T00:00:00+00:00")
+        times = sorted(day0 + dt.timedelta(seconds=rng.randint(0, 86399)) for _ in range(q))
+        convs = [f"{rng.getrandbits(128):032x}" for _ in range(r["conversations"])]
+        new = set(convs[: r["new_conversations"]])
+        conv_of = convs + [rng.choice(convs) for _ in range(q - len(convs))]
+        rng.shuffle(conv_of)
+        started: set[str] = set()
+        rated = rng.sample(range(q), r["positive_feedback"] + r["negative_feedback"])
+        feedback = dict.fromkeys(rated[: r["positive_feedback"]], "POSITIVE") | dict.fromkeys(rated[r["positive_feedback"]:], "NEGATIVE")
+        reviewed = set(rng.sample(range(q), r["review_requests"]))
+        with_sql = [i for i, o in enumerate(outcomes) if o in ("completed", "failed")][: len(durations)]
+        failed_sql = set(with_sql[: r["failed_statements"]])
+        duration = dict(zip(with_sql, durations, strict=False))
+        for i, (o, t, c) in enumerate(zip(outcomes, times, conv_of, strict=True)):
+            starts = c in new and c not in started
+            started.add(c)
+            question = _question(rng) if text else None
+            rows.append({
+                "workspace_id": r["workspace_id"], "workspace_name": r["workspace_name"], "space_id": r["space_id"],
+                "space": r["space"], "message_id": f"{rng.getrandbits(128):032x}", "conversation_id": c,
+                "asked_at": t.isoformat(), "activity_date": r["activity_date"], "asker": rng.choice(users), "outcome": o,
+                "error_type": rng.choices([e for e, _ in ERRORS], [p for _, p in ERRORS])[0] if o == "failed" else None,
+                "feedback_rating": feedback.get(i), "review_requested": i in reviewed, "starts_conversation": starts,
+                "has_statement": i in duration, "statement_failed": i in failed_sql,
+                "sql_total_duration_ms": duration.get(i), "has_text": text, "question": question,
+                "query_description": _describe(rng, question) if text and i in duration else None,
+                "query_sql": _sql(rng, sp) if text and i in duration else None,
+                "text_answer": (f"{rng.choice(NOUNS).title()} {rng.choice(('rose', 'fell', 'stayed flat'))} by {rng.randint(1, 60)}% "
+                                f"{rng.choice(TIMES)}, driven by {rng.choice(DIMS)} {rng.randint(1, 500)}.") if text and o == "completed" and rng.random() < 0.5 else None,
+                "query_row_count": rng.randint(0, 5000) if i in duration else None})
+    rows.sort(key=lambda m: (m["asked_at"], m["workspace_id"], m["message_id"]), reverse=True)
+    out["messages"] = rows
+
+
+PERIODS = (("all", None, 0), ("last_7", 7, 0), ("previous_7", 7, 7), ("last_30", 30, 0), ("previous_30", 30, 30),
+           ("last_90", 90, 0), ("previous_90", 90, 90))
+
+
+def _people_by_period(out: dict[str, Rows], n_users: dict[str, int], start: dt.date, end: dt.date) -> None:
+    """Plausible distinct askers and conversations per period (synthetic: not counted from messages)."""
+    for period, days, skip in PERIODS:
+        last = end - dt.timedelta(days=skip)
+        first = start if days is None else last - dt.timedelta(days=days - 1)
+        if last < start:
+            continue
+        per: dict[tuple[str, str | None], list[int]] = defaultdict(lambda: [0, 0])
+        for r in out["daily_activity"]:
+            if first.isoformat() <= r["activity_date"] <= last.isoformat():
+                for key in (("all", None), (r["workspace_id"], None), (r["workspace_id"], r["space_id"])):
+                    per[key][0] += r["questions"]
+                    per[key][1] += r["conversations"]
+        for (ws, space), (q, conv) in sorted(per.items(), key=lambda kv: (kv[0][0], kv[0][1] or "")):
+            cap = sum(n_users.values()) if ws == "all" else n_users[ws]
+            out["people_by_period"].append({"workspace_id": ws, "space_id": space, "period": period,
+                                            "first_day": first.isoformat(), "last_day": last.isoformat(),
+                                            "askers": min(cap, max(1, q // 4)), "conversations": conv})

@@ -132,8 +132,14 @@ class GenieClient:
         base = min(self.settings.backoff_max_s, self.settings.backoff_base_s * 2 ** (attempt - 1))
         return base * (0.5 + random.random() / 2)
 
-    def request(self, method: str, path: str, params: Mapping[str, Any] | None = None) -> dict[str, Any]:
-        """One API call with budget, retries and classification; returns the JSON object."""
+    def request(self, method: str, path: str, params: Mapping[str, Any] | None = None, *,
+                body: Mapping[str, Any] | None = None, idempotent: bool = True) -> dict[str, Any]:
+        """One API call with budget, retries and classification; returns the JSON object.
+
+        ``body`` is sent as JSON. A call that is not ``idempotent`` (POST create space: a replay creates a second
+        space) is retried only when the server certainly did nothing: no token yet, 401 (renewed once) or 429;
+        a timeout, 5xx, dropped connection or broken answer is raised at once, since the first attempt may have
+        acted (the caller decides how to find out)."""
         last: E.GenieApiError | None = None
         refreshed = False
         for attempt in range(1, self.settings.max_attempts + 1):
@@ -152,7 +158,7 @@ class GenieClient:
                     self.budget.pause(self._clamp(exc.retry_after_s, attempt))
                     continue
             else:
-                got = self._send(method, path, params, headers, attempt)
+                got = self._send(method, path, params, headers, attempt, body)
                 if isinstance(got, dict):
                     return got
                 last = got
@@ -166,6 +172,8 @@ class GenieClient:
                     self.stats.add(throttled=1)
                     self.budget.pause(self._clamp(last.retry_after_s, attempt))
                     continue
+                if not idempotent:  # the first attempt may have acted: never replay it blindly
+                    break
             if not _retryable(last) or attempt == self.settings.max_attempts:
                 break
             self._sleep(self._backoff(attempt))
@@ -174,17 +182,19 @@ class GenieClient:
         raise last
 
     def _send(self, method: str, path: str, params: Mapping[str, Any] | None, headers: Mapping[str, str],
-              attempt: int) -> dict[str, Any] | E.GenieApiError:
+              attempt: int, body: Mapping[str, Any] | None = None) -> dict[str, Any] | E.GenieApiError:
         """One HTTP attempt: the JSON object, or the classified failure (``retry_after_s`` set on a 429)."""
         try:
             resp = self._session.request(method, self.host + path, params=params, headers=headers,
-                                         timeout=self.settings.timeout_s)
+                                         timeout=self.settings.timeout_s, json=body)
         except requests.Timeout:
             return E.GenieApiError(E.TIMEOUT, f"no answer within {self.settings.timeout_s:g}s", attempts=attempt)
         except (requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError) as exc:
             return E.GenieApiError(E.MALFORMED_RESPONSE, f"truncated body: {type(exc).__name__}", attempts=attempt)
         except requests.RequestException as exc:
             return E.GenieApiError(E.SERVER_ERROR, f"connection failed: {type(exc).__name__}", attempts=attempt)
+        if resp.status_code == 200 and method == "DELETE" and not resp.content.strip():
+            return {}  # DELETE answers an empty body (the SDK reads it as {})
         if resp.status_code == 200:
             try:  # JSON is UTF-8 (RFC 8259): undecodable bytes are a broken body, not text to guess at
                 body = json.loads(resp.content)
@@ -256,6 +266,34 @@ class GenieClient:
     def list_spaces(self, page_size: int = 100) -> Iterator[dict[str, Any]]:
         return self._pages("/api/2.0/genie/spaces", "spaces", {"page_size": page_size})
 
+    # Space management (genie-api.md 1.1): not in the pinned SDK (0.60), so through :meth:`request`.
+    def create_space(self, warehouse_id: str, serialized_space: str, title: str | None = None,
+                     description: str | None = None, parent_path: str | None = None) -> dict[str, Any]:
+        """``POST /api/2.0/genie/spaces``. Not idempotent: never replayed after an ambiguous failure (a timeout,
+        5xx or broken answer is raised at once; see :meth:`request`)."""
+        body = {"warehouse_id": warehouse_id, "serialized_space": serialized_space, "title": title,
+                "description": description, "parent_path": parent_path}
+        got = self.request("POST", "/api/2.0/genie/spaces", body={k: v for k, v in body.items() if v is not None},
+                           idempotent=False)
+        if not isinstance(got.get("space_id"), str) or not HEX32.match(got["space_id"]):
+            raise E.GenieApiError(E.MALFORMED_RESPONSE, "create space answer lacks a space_id", 200)
+        return got
+
+    def update_space(self, space_id: str, *, etag: str | None = None, **fields: Any) -> dict[str, Any]:
+        """``PATCH /api/2.0/genie/spaces/{id}`` with the given fields (``serialized_space`` replaces the whole
+        configuration) and ``etag``: the workspace refuses the update if the space changed since that etag
+        (409 ``ABORTED`` in the simulated workspace). Not replayed after an ambiguous failure: a replay of an
+        update that went through would meet its own new etag."""
+        body = {k: v for k, v in fields.items() if v is not None}
+        if etag:
+            body["etag"] = etag
+        return self.request("PATCH", f"/api/2.0/genie/spaces/{check_id(space_id, 'space id')}", body=body,
+                            idempotent=False)
+
+    def trash_space(self, space_id: str) -> None:
+        """``DELETE /api/2.0/genie/spaces/{id}``: moves the space to the trash (idempotent: retried)."""
+        self.request("DELETE", f"/api/2.0/genie/spaces/{check_id(space_id, 'space id')}")
+
     def list_conversations(self, space_id: str, include_all: bool = True, page_size: int = 100) -> Iterator[dict[str, Any]]:
         path = f"/api/2.0/genie/spaces/{check_id(space_id, 'space id')}/conversations"
         return self._pages(path, "conversations", {"include_all": "true" if include_all else "false", "page_size": page_size})
@@ -292,3 +330,91 @@ class GenieClient:
         with self._users_lock:
             self._users[user_id] = user
         return user
+
+    # -- eval runs (benchmarks; genie-api.md 1.4, 2.6): not in the pinned SDK (0.60), so through :meth:`request` --
+    def start_eval_run(self, space_id: str, benchmark_question_ids: list[str] | None = None) -> dict[str, Any]:
+        """``POST /spaces/{id}/eval-runs`` (omitted ids = every benchmark question): the new GenieEvalRunResponse.
+        Not idempotent: retried only where the server certainly started nothing (no token yet, 401 renewed once,
+        429); a timeout, 5xx or broken answer is raised at once, since a run may have started all the same. The
+        caller then finds such a run by listing the space's runs (``lifecycle.evals`` does, on every pass)."""
+        body = {"benchmark_question_ids": benchmark_question_ids} if benchmark_question_ids else {}
+        got = self.request("POST", f"/api/2.0/genie/spaces/{check_id(space_id, 'space id')}/eval-runs", body=body,
+                           idempotent=False)
+        return _eval_run_checked(got)
+
+    def get_eval_run(self, space_id: str, eval_run_id: str) -> dict[str, Any]:
+        path = f"/api/2.0/genie/spaces/{check_id(space_id, 'space id')}/eval-runs/{check_id(eval_run_id, 'eval run id')}"
+        return _eval_run_checked(self.request("GET", path))
+
+    def list_eval_runs(self, space_id: str, page_size: int = 100) -> Iterator[dict[str, Any]]:
+        """Every eval run of a space (``{eval_runs, next_page_token?}``, all pages), each checked."""
+        path = f"/api/2.0/genie/spaces/{check_id(space_id, 'space id')}/eval-runs"
+        return (_eval_run_checked(r) for r in self._pages(path, "eval_runs", {"page_size": page_size}))
+
+    def list_eval_results(self, space_id: str, eval_run_id: str, page_size: int = 100) -> Iterator[dict[str, Any]]:
+        """Every result of a run (``{eval_results, next_page_token?}``, all pages), each checked for its id."""
+        path = (f"/api/2.0/genie/spaces/{check_id(space_id, 'space id')}/eval-runs/"
+                f"{check_id(eval_run_id, 'eval run id')}/results")
+        for item in self._pages(path, "eval_results", {"page_size": page_size}):
+            if not isinstance(item, dict) or not isinstance(item.get("result_id"), str):
+                raise E.GenieApiError(E.MALFORMED_RESPONSE, "eval result lacks result_id", 200)
+            yield item
+
+    def get_eval_result(self, space_id: str, eval_run_id: str, result_id: str) -> dict[str, Any]:
+        """GenieEvalResultDetails: the result with ``assessment`` (GOOD, BAD, NEEDS_REVIEW) and the responses."""
+        path = (f"/api/2.0/genie/spaces/{check_id(space_id, 'space id')}/eval-runs/"
+                f"{check_id(eval_run_id, 'eval run id')}/results/{check_id(result_id, 'eval result id')}")
+        got = self.request("GET", path)
+        if got.get("result_id") != result_id:
+            raise E.GenieApiError(E.MALFORMED_RESPONSE, "eval result body lacks the result_id asked for", 200)
+        return got
+
+    # -- questions (POSTs that create a message) -------------------------------------------------------
+    def post_question(self, path: str, body: Mapping[str, Any]) -> dict[str, Any]:
+        """A POST that asks Genie a question, **never blindly retried**: the server may have created the message
+        before an answer got lost, and asking again would ask twice (genie-api.md §3.4: the SDK retries such
+        POSTs on 429 and 503 alike). Retried only where the server certainly created nothing: a 429 (the
+        questions-per-minute limit or the request rate; ``Retry-After`` honoured in full, pausing every caller of
+        the workspace), a 401 (token refreshed once), and a token that could not be obtained (nothing was sent).
+        Every other failure is raised at once; a 5xx, timeout, dropped connection or broken body leaves the
+        outcome unknown (:func:`outcome_unknown`) and the caller must look before asking again."""
+        return self.request("POST", path, body=body, idempotent=False)
+
+    def start_conversation(self, space_id: str, content: str) -> dict[str, Any]:
+        """``POST /spaces/{id}/start-conversation`` (genie-api.md §1.2): ``{conversation_id, message_id,
+        conversation, message}``, checked for the two ids (see :meth:`post_question` for retries)."""
+        body = self.post_question(f"/api/2.0/genie/spaces/{check_id(space_id, 'space id')}/start-conversation",
+                                  {"content": content})
+        for key in ("conversation_id", "message_id"):
+            if not isinstance(body.get(key), str) or not HEX32.match(body[key]):
+                raise E.GenieApiError(E.MALFORMED_RESPONSE, f"start-conversation answer lacks {key}", 200)
+        return body
+
+    def create_message(self, space_id: str, conversation_id: str, content: str) -> dict[str, Any]:
+        """``POST /spaces/{id}/conversations/{id}/messages``: the new GenieMessage, checked for its id."""
+        path = (f"/api/2.0/genie/spaces/{check_id(space_id, 'space id')}/conversations/"
+                f"{check_id(conversation_id, 'conversation id')}/messages")
+        body = self.post_question(path, {"content": content})
+        mid = body.get("message_id") or body.get("id")
+        if not isinstance(mid, str) or not HEX32.match(mid):
+            raise E.GenieApiError(E.MALFORMED_RESPONSE, "create-message answer lacks message_id", 200)
+        return body
+
+
+def outcome_unknown(error: E.GenieApiError) -> bool:
+    """A failed question POST after which the message may exist all the same (the answer was lost, or the
+    server failed after creating it): look for it before asking again."""
+    return not isinstance(error, CredentialError) and error.error_type in (E.TIMEOUT, E.SERVER_ERROR,
+                                                                             E.MALFORMED_RESPONSE)
+
+
+def _eval_run_checked(body: Any) -> dict[str, Any]:
+    """A GenieEvalRunResponse with an id, a status and integer counters (else ``MALFORMED_RESPONSE``)."""
+    ok = (isinstance(body, dict) and isinstance(body.get("eval_run_id"), str) and HEX32.match(body["eval_run_id"])
+          and isinstance(body.get("eval_run_status"), str)
+          and all(isinstance(body.get(k, 0), int) and not isinstance(body.get(k, 0), bool)
+                  for k in ("created_timestamp", "last_updated_timestamp", "num_questions", "num_done", "num_correct",
+                            "num_needs_review")))
+    if not ok:
+        raise E.GenieApiError(E.MALFORMED_RESPONSE, "eval run body lacks eval_run_id, eval_run_status or integer counters", 200)
+    return body

@@ -22,7 +22,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from ..model import Scenario
-from . import auth, files_api, genie, sql_api
+from . import auth, evals, files_api, genie, lakeview_api, sql_api
 from .auth import TokenStore
 from .config import Principal, SimConfig
 from .faults import HTTP_FAULTS, Fault, Limiter, WorkspaceFaults
@@ -35,6 +35,8 @@ from .warehouse import Engine, EngineFactory, StatementRecord, Warehouse
 
 logger = logging.getLogger(__name__)
 ROUTES = auth.ROUTES + genie.ROUTES + sql_api.ROUTES + files_api.ROUTES
+ROUTES = ROUTES + evals.ROUTES  # eval runs (benchmarks): sandbox/server/evals.py
+ROUTES = ROUTES + lakeview_api.ROUTES  # AI/BI dashboards and workspace folders: sandbox/server/lakeview_api.py
 ROUTE_KINDS = frozenset(r.kind for r in ROUTES)
 _AUDIT_PATH_KEYS = ("space_id", "conversation_id", "message_id")
 

@@ -71,6 +71,9 @@ class WorkspaceFaults:
     - ``rewrite_body``: ``(route kind, path params, body) -> bytes | None``, applied to successful answers:
       the bytes to send instead (a hostile answer to one message or user: wrong JSON types, invalid UTF-8,
       lone surrogates), or ``None`` to send the real one.
+    - ``limits_clock``: the monotonic clock (seconds) of the request-rate and question limits (``None`` = the
+      real ``time.monotonic``): a test shares a fake one with its client, so a minute's limit is exercised in
+      full without waiting a minute. The limits themselves are unchanged.
     """
 
     latency_s: float = 0.0
@@ -84,6 +87,7 @@ class WorkspaceFaults:
     deleted_space_ids: frozenset[str] = frozenset()
     seed: int = 0
     rewrite_body: Callable[[str, Mapping[str, str], bytes], bytes | None] | None = None
+    limits_clock: Callable[[], float] | None = None
 
     def __post_init__(self) -> None:
         for name in ("revoked_space_ids", "deleted_space_ids"):
@@ -144,9 +148,11 @@ class Limiter:
         self._rng = random.Random(c.seed)
         self._jitter_rng = random.Random(c.seed + 1)
         self._fired = [0] * len(c.faults)
-        self._bucket = (TokenBucket(c.requests_per_second, c.burst or max(1, math.ceil(c.requests_per_second)))
+        now = c.limits_clock or time.monotonic
+        self._bucket = (TokenBucket(c.requests_per_second, c.burst or max(1, math.ceil(c.requests_per_second)), now)
                         if c.requests_per_second else None)
-        self._questions = SlidingWindow(c.questions_per_window, c.question_window_s) if c.questions_per_window else None
+        self._questions = (SlidingWindow(c.questions_per_window, c.question_window_s, now)
+                           if c.questions_per_window else None)
 
     def latency(self) -> float:
         if not self.config.jitter_s:

@@ -1,0 +1,250 @@
+"""Backups of Genie space configurations, one JSON file per distinct version, and restoring one into a space.
+
+Files live under ``space_backups/<workspace_id>/<space_id>/<config_hash>.json``: in the data folder beside the
+embedded DuckDB file (``data/space_backups/`` by default), or on Databricks in the target schema's volume
+(``/Volumes/<catalog>/<schema>/<volume>/space_backups/``, the volume the product already reads and writes; its
+``staging/`` folder is the only one the product cleans up). A version's file is written once: its name is its
+content hash (``genie_space_config_history.config_hash``), so an existing file is never rewritten.
+
+A file holds what the hash covers (title, description, warehouse_id, serialized_space as a JSON object, readable
+and diffable) plus where and when it was seen. Restoring PATCHes those four fields into a space with the etag
+just read (a change made meanwhile is refused unless ``force``) and reads the space back: its content hash is then
+the backup's, so the next space refresh records the version as seen again. Plain Python, no Dagster.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+from ..genie import errors as E
+from ..genie.client import GenieClient
+from ..genie.spaces import config_hash
+from ..warehouse import Warehouse
+
+FOLDER = "space_backups"
+FORMAT = "genie-obs space configuration backup"
+HASH_RE = re.compile(r"^[0-9a-f]{6,64}$")
+
+
+class BackupError(Exception):
+    """A backup or restore that cannot go ahead; the message says why (naming the option when one is wrong)."""
+
+
+class BackupStore(Protocol):
+    location: str
+
+    def names(self, folder: str) -> list[str]: ...
+    def write(self, name: str, data: bytes) -> None: ...
+    def read(self, name: str) -> bytes: ...
+
+
+class LocalStore:
+    """Backups in a local folder (the embedded default's data folder)."""
+
+    def __init__(self, root: Path):
+        self.root = Path(root)
+        self.location = str(self.root)
+
+    def names(self, folder: str) -> list[str]:
+        path = self.root / folder
+        return sorted(p.name for p in path.iterdir() if p.is_file()) if path.is_dir() else []
+
+    def write(self, name: str, data: bytes) -> None:
+        path = self.root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_bytes(data)
+        tmp.replace(path)  # a reader never sees half a file
+
+    def read(self, name: str) -> bytes:
+        return (self.root / name).read_bytes()
+
+
+class VolumeStore:
+    """Backups in a Unity Catalog volume, through the Files API (``WorkspaceClient.files``)."""
+
+    def __init__(self, files: Any, root: str):
+        self.files = files
+        self.root = root.rstrip("/")
+        self.location = self.root
+
+    def names(self, folder: str) -> list[str]:
+        from databricks.sdk.errors import NotFound
+
+        try:
+            entries = list(self.files.list_directory_contents(f"{self.root}/{folder}"))
+        except NotFound:
+            return []
+        return sorted((e.name or (e.path or "").rsplit("/", 1)[-1]) for e in entries if not e.is_directory)
+
+    def write(self, name: str, data: bytes) -> None:
+        self.files.upload(f"{self.root}/{name}", io.BytesIO(data), overwrite=True)
+
+    def read(self, name: str) -> bytes:
+        return self.files.download(f"{self.root}/{name}").contents.read()
+
+
+def store_for(wh: Warehouse, data_dir: str | Path | None = None) -> BackupStore:
+    """Where backups go for this warehouse: the volume on Databricks, else ``data_dir`` (the DuckDB file's folder)."""
+    from ..warehouse.databricks_backend import DatabricksWarehouse
+    from ..warehouse.duckdb_backend import DuckDBWarehouse
+
+    if isinstance(wh, DatabricksWarehouse):
+        return VolumeStore(wh.client.files, f"{wh.volume_path}/{FOLDER}")
+    if data_dir is None:
+        if not isinstance(wh, DuckDBWarehouse) or wh.path == ":memory:":
+            raise BackupError("no folder for backups: give the data folder")
+        data_dir = Path(wh.path).resolve().parent
+    return LocalStore(Path(data_dir) / FOLDER)
+
+
+def file_name(workspace_id: str, space_id: str, hash_: str) -> str:
+    return f"{workspace_id}/{space_id}/{hash_}.json"
+
+
+def _iso(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, dt.datetime):
+        value = value.astimezone(dt.timezone.utc) if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
+        return value.isoformat().replace("+00:00", "Z")
+    return str(value)
+
+
+def document(row: dict[str, Any]) -> dict[str, Any]:
+    """The backup file's content for one history row."""
+    raw = row.get("serialized_space")
+    try:
+        serialized: Any = json.loads(raw) if raw else None
+    except ValueError:
+        serialized = raw  # kept as text: a backup never loses what was seen
+    return {
+        "format": FORMAT, "format_version": 1,
+        "workspace_id": row["workspace_id"], "space_id": row["space_id"], "config_hash": row["config_hash"],
+        "title": row.get("title"), "description": row.get("description"), "warehouse_id": row.get("warehouse_id"),
+        "serialized_space": serialized, "update_time": _iso(row.get("update_time")),
+        "first_seen_at": _iso(row.get("first_seen_at")), "last_seen_at": _iso(row.get("last_seen_at")),
+    }
+
+
+def serialized_text(doc: dict[str, Any]) -> str | None:
+    value = doc.get("serialized_space")
+    if value is None or isinstance(value, str):
+        return value
+    return json.dumps(value, separators=(",", ":"))
+
+
+def doc_hash(doc: dict[str, Any]) -> str:
+    """The content hash of a backup, computed as the space refresh computes it."""
+    return config_hash({"title": doc.get("title"), "description": doc.get("description"),
+                        "warehouse_id": doc.get("warehouse_id"), "serialized_space": serialized_text(doc)})
+
+
+@dataclass
+class BackupResult:
+    versions: int      # distinct versions in the history
+    written: int       # files written by this call
+    location: str
+
+
+def history_rows(wh: Warehouse, workspace_id: str = "") -> list[dict[str, Any]]:
+    return wh.query("lifecycle/spaces/config_history", {"workspace_id": workspace_id}).to_pylist()
+
+
+def write_backups(rows: list[dict[str, Any]], store: BackupStore) -> BackupResult:
+    """One file per distinct (workspace, space, config_hash) not written yet."""
+    existing: dict[str, set[str]] = {}
+    written = 0
+    for row in rows:
+        folder = f"{row['workspace_id']}/{row['space_id']}"
+        if folder not in existing:
+            existing[folder] = set(store.names(folder))
+        name = f"{row['config_hash']}.json"
+        if name in existing[folder]:
+            continue
+        store.write(f"{folder}/{name}", (json.dumps(document(row), indent=2, sort_keys=True) + "\n").encode())
+        existing[folder].add(name)
+        written += 1
+    return BackupResult(len(rows), written, store.location)
+
+
+def load_backup(store: BackupStore | None, workspace_id: str, space_id: str, version: str) -> dict[str, Any]:
+    """The backup named by ``version``: a config hash (or a unique prefix of at least 6 characters) of that space
+    in ``store``, or the path of a backup file."""
+    if HASH_RE.match(version):
+        if store is None:
+            raise BackupError(f"--version {version}: no backup store to look in")
+        folder = f"{workspace_id}/{space_id}"
+        matches = [n for n in store.names(folder) if n.endswith(".json") and n.startswith(version)]
+        if not matches:
+            raise BackupError(f"--version {version}: no backup of space {space_id} of workspace {workspace_id} "
+                              f"with that config hash in {store.location}")
+        if len(matches) > 1:
+            raise BackupError(f"--version {version}: matches {len(matches)} backups; give more of the hash")
+        raw = store.read(f"{folder}/{matches[0]}")
+    else:
+        path = Path(version)
+        if not path.is_file():
+            raise BackupError(f"--version {version!r}: neither a config hash (hex) nor a backup file")
+        raw = path.read_bytes()
+    try:
+        doc = json.loads(raw)
+    except ValueError:
+        raise BackupError(f"--version {version}: the backup is not JSON") from None
+    if not isinstance(doc, dict) or doc.get("format") != FORMAT:
+        raise BackupError(f"--version {version}: not a genie-obs space backup file")
+    if doc_hash(doc) != doc.get("config_hash"):
+        raise BackupError(f"--version {version}: the file's content does not match its config_hash (edited?)")
+    return doc
+
+
+@dataclass
+class RestoreResult:
+    space_id: str
+    config_hash: str
+    changed: bool        # False: the space already had this configuration
+    etag: str | None
+
+
+def restore(client: GenieClient, space_id: str, doc: dict[str, Any], *, force: bool = False,
+            expected_etag: str | None = None) -> RestoreResult:
+    """Put the backup's configuration (title, description, warehouse, serialized_space) into ``space_id``."""
+    try:
+        current = client.get_space(space_id, include_serialized_space=True)
+    except E.GenieApiError as exc:
+        raise BackupError(f"--space {space_id}: cannot read the space: {exc}") from None
+    if expected_etag and current.get("etag") != expected_etag and not force:
+        raise BackupError(f"space {space_id} changed since etag {expected_etag} (now {current.get('etag')}); "
+                          "--force to overwrite it")
+    if config_hash(current) == doc["config_hash"]:
+        return RestoreResult(space_id, doc["config_hash"], False, current.get("etag"))
+    fields = {"title": doc.get("title"), "description": doc.get("description"),
+              "warehouse_id": doc.get("warehouse_id"), "serialized_space": serialized_text(doc)}
+    try:
+        client.update_space(space_id, etag=current.get("etag"), **fields)
+    except E.GenieApiError as exc:
+        conflict = exc.http_status in (409, 412) or exc.error_code in ("ABORTED", "FAILED_PRECONDITION")
+        if not (conflict and force):
+            why = "it changed while restoring (stale etag); --force to overwrite" if conflict else str(exc)
+            raise BackupError(f"restoring space {space_id}: {why}") from None
+        fresh = client.get_space(space_id, include_serialized_space=True)
+        client.update_space(space_id, etag=fresh.get("etag"), **fields)
+    back = client.get_space(space_id, include_serialized_space=True)
+    if config_hash(back) != doc["config_hash"]:
+        raise BackupError(f"space {space_id} was updated but reads back as another configuration "
+                          f"({config_hash(back)[:12]}, not {doc['config_hash'][:12]})")
+    return RestoreResult(space_id, doc["config_hash"], True, back.get("etag"))
+
+
+def iter_docs(store: BackupStore, workspace_id: str, space_id: str) -> Iterator[dict[str, Any]]:
+    folder = f"{workspace_id}/{space_id}"
+    for name in store.names(folder):
+        if name.endswith(".json"):
+            yield json.loads(store.read(f"{folder}/{name}"))
