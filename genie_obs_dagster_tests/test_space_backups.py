@@ -124,3 +124,27 @@ def test_the_config_changes_mart_holds_the_diffs_of_the_history(changed_env) -> 
     assert (row[13], row[14]) == pytest.approx((rate(before), rate(after)))
     assert (row[15], row[16]) == (sum(m[2] == "NEGATIVE" for m in before), sum(m[2] == "NEGATIVE" for m in after))
     assert config_hash({}) != row[2]
+
+
+def test_the_config_change_mart_checks_fail_when_its_sql_emits_a_row_twice(
+        changed_env, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """A regression of sql/marts/mart_space_config_changes.sql that repeats a row breaks both of its checks."""
+    from genie_obs_dagster.warehouse import sql as sqlmod
+
+    from .test_asset_checks_fail import fan_out
+
+    env = changed_env[0]
+    clean = {e.check_name: e for e in run_lifecycle(env).get_asset_check_evaluations()
+             if e.asset_key.to_user_string() == "mart_space_config_changes"}
+    assert set(clean) == {"grain", "reconciles"} and all(e.passed for e in clean.values())
+
+    fan_out("mart_space_config_changes")(env, monkeypatch, tmp_path)  # the mart's SQL emits one row twice
+    try:
+        job = env.defs.resolve_job_def(LIFECYCLE_JOB)
+        result = job.execute_in_process(instance=env.instance, partition_key=WS, raise_on_error=False)
+        bad = {e.check_name: e for e in result.get_asset_check_evaluations()
+               if e.asset_key.to_user_string() == "mart_space_config_changes"}
+        assert bad["grain"].passed is False and bad["grain"].metadata["duplicate_keys"].value == 1
+        assert bad["reconciles"].passed is False
+    finally:
+        sqlmod.parse_file.cache_clear()

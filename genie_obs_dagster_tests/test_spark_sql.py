@@ -36,6 +36,7 @@ from sqlglot.dialects.dialect import Dialect
 from sqlglot.tokens import TokenType
 
 from genie_obs_dagster.assets.marts import MARTS
+from genie_obs_dagster.dashboard.lakeview import bind_range
 from genie_obs_dagster.warehouse import TableNames
 from genie_obs_dagster.warehouse import sql as sqlmod
 
@@ -85,6 +86,9 @@ PARAM_VALUES: dict[str, Any] = {
     "workspace_ids": f"{WORKSPACE},2345678901234567",
     "all_space_workspaces": "2345678901234567",
     "allowed_spaces": f"{WORKSPACE}/01f0a1b2c3d4e5f60718293a4b5c6d7e",
+    # Lakeview's DATE RANGE parameter, as the product binds it outside Lakeview (lakeview.bind_range)
+    "date_range_min": dt.date(2026, 3, 2),
+    "date_range_max": dt.date(2026, 3, 6),
 }
 
 
@@ -161,9 +165,15 @@ def spark_parse(spark: SparkSession, text: str, source: str) -> Any:
         pytest.fail(f"{source}: Spark's parser rejects it: {exc}\n--- statement ---\n{text}")
 
 
+def query_text(name: str) -> str:
+    """The file's text as it runs: a Lakeview dataset with its ``:date_range.min/max`` as two DATE markers."""
+    return bind_range(file_text(name)) if name.startswith("dashboards/lakeview/") else file_text(name)
+
+
 def params_of(name: str) -> dict[str, Any]:
     """Typed values for every named parameter the file binds (a new name must be given a type above)."""
-    names = {p.name for stmt in sqlmod.parse_file(name) for p in stmt.find_all(exp.Placeholder) if p.name}
+    names = {p.name for stmt in sqlmod.parse_text(query_text(name), f"sql/{name}.sql")
+             for p in stmt.find_all(exp.Placeholder) if p.name}
     unknown = sorted(names - PARAM_VALUES.keys())
     assert not unknown, f"sql/{name}.sql binds {unknown}: add typed values to PARAM_VALUES (as the callers bind them)"
     return {n: PARAM_VALUES[n] for n in sorted(names)}
@@ -299,7 +309,7 @@ def test_spark_analyzes_every_query_file(tables: SparkSession, name: str) -> Non
     source = f"sql/{name}.sql"
     if name in PARSE_ONLY:
         pytest.skip(f"{source}: parsed only, {PARSE_ONLY[name]}")
-    df = analyzed(tables, for_local_spark(file_text(name), source), params_of(name), source)
+    df = analyzed(tables, for_local_spark(query_text(name), source), params_of(name), source)
     assert df.schema.fields, f"{source} returns no column"
     assert len({f.name for f in df.schema.fields}) == len(df.schema.fields), f"{source} repeats a column name"
 
