@@ -233,7 +233,7 @@ def test_the_clean_build_passes_every_check(built: Built) -> None:
     assert all(e.passed for e in built.clean.values()), {k: figures(e) for k, e in built.clean.items() if not e.passed}
 
 
-def _changed_sql(monkeypatch: pytest.MonkeyPatch, tmp: Path, name: str, change: Callable[[str], str]) -> None:
+def changed_sql(monkeypatch: pytest.MonkeyPatch, tmp: Path, name: str, change: Callable[[str], str]) -> None:
     """Run on a copy of sql/ whose file ``name`` is changed (what a regression in that file would do)."""
     copy = tmp / "sql"
     shutil.copytree(sqlmod.SQL_DIR, copy, ignore=shutil.ignore_patterns("__pycache__"))
@@ -259,7 +259,7 @@ def fan_out(mart: str) -> Callable[[CopyEnv, pytest.MonkeyPatch, Path], None]:
         def change(text: str) -> str:
             body = text.strip().rstrip(";")
             return f"SELECT * FROM (\n{body}\n) AS all_rows\nUNION ALL\n(SELECT * FROM (\n{body}\n) AS one_row LIMIT 1)\n"
-        _changed_sql(mp, tmp, f"marts/{mart}", change)
+        changed_sql(mp, tmp, f"marts/{mart}", change)
 
     corrupt.__doc__ = f"sql/marts/{mart}.sql emits one row twice"
     return corrupt
@@ -292,7 +292,7 @@ def record_lost_and_merge_inserts_nothing(env: CopyEnv, mp: pytest.MonkeyPatch, 
     nothing (a regression of sql/genie/merge_message_details.sql): the message has neither record nor error."""
     env.wh.sql(f"DELETE FROM {T}.message_details WHERE workspace_id = :w AND message_id = "
                f"(SELECT MIN(message_id) FROM {T}.genie_messages_to_fetch WHERE workspace_id = :w)", {"w": WS})
-    _changed_sql(mp, tmp, "genie/merge_message_details",
+    changed_sql(mp, tmp, "genie/merge_message_details",
                  lambda text: text.replace("WHEN NOT MATCHED THEN INSERT *", "").rstrip() + "\n")
 
 
@@ -303,7 +303,7 @@ def details_lost_and_merge_inserts_nothing(env: CopyEnv, mp: pytest.MonkeyPatch,
     space = next(s for s in env.scenario.spaces if s.workspace_id == WS)
     env.wh.sql(f"DELETE FROM {T}.genie_space_details WHERE workspace_id = :w AND space_id = :s",
                {"w": WS, "s": space.space_id})
-    _changed_sql(mp, tmp, "genie/merge_space_details",
+    changed_sql(mp, tmp, "genie/merge_space_details",
                  lambda text: text.replace("WHEN NOT MATCHED THEN INSERT *", "").rstrip() + "\n")
 
 

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -31,6 +30,8 @@ from genie_obs_dagster.genie.errors import GenieApiError
 from genie_obs_dagster.genie.rows import FetchOutcome, MessageRef, RowShapeError
 from genie_obs_dagster.warehouse import sql as sqlmod
 from genie_obs_dagster.warehouse.staging import sql_type
+
+from .test_asset_checks_fail import changed_sql
 
 TARGET_TABLES = [name.split("/")[-1] for name in sqlmod.ddl_files("ddl/target")]
 # MERGEs of rows staged from Python into a target table (``USING __staged_...`` with ``INSERT *``).
@@ -50,21 +51,6 @@ WRITTEN_OUT = {
 def _fresh_sql_cache() -> Iterator[None]:
     yield
     sqlmod.clear_caches()
-    sqlmod.ddl_columns.cache_clear()
-
-
-def changed_sql(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, name: str, change: Callable[[str], str]) -> None:
-    """Run on a copy of sql/ whose ``sql/<name>.sql`` is changed."""
-    copy = tmp_path / "sql"
-    shutil.copytree(sqlmod.SQL_DIR, copy, ignore=shutil.ignore_patterns("__pycache__"))
-    path = copy / f"{name}.sql"
-    before = path.read_text()
-    after = change(before)
-    assert after != before, f"sql/{name}.sql no longer has what this test changes"
-    path.write_text(after)
-    monkeypatch.setattr(sqlmod, "SQL_DIR", copy)
-    sqlmod.clear_caches()
-    sqlmod.ddl_columns.cache_clear()  # cached per table name, not per text
 
 
 def add_column(table: str, column: str = "reviewer_note STRING COMMENT 'A column new in the DDL'") -> Callable[[str], str]:

@@ -81,6 +81,7 @@ def clear_caches() -> None:
     """Forget every parse and rendering (tests that point ``SQL_DIR`` elsewhere; never needed for edits)."""
     parse_text.cache_clear()
     _table_spans.cache_clear()
+    ddl_columns.cache_clear()  # cached per table name, not per text
     with _rendered_lock:
         _rendered.clear()
 
