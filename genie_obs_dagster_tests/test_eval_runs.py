@@ -155,7 +155,7 @@ def test_runs_start_for_spaces_with_benchmarks_only_and_are_stored_once_finished
                     "FROM main.genie_analytics.mart_eval_accuracy")
     assert {(r[0], r[1]) for r in mart} == {(rid, r["space_id"]) for rid, r in stored.items()}
     assert all(r[2] == 1 and r[4] is None and r[5] and r[3] == pytest.approx(stored[r[0]]["accuracy"]) for r in mart)
-    chart = env.wh.query("dashboards/lifecycle/eval_accuracy").to_pylist()
+    chart = env.wh.query("dashboards/eval_accuracy").to_pylist()
     assert {r["eval_run_id"] for r in chart} == set(stored) and all(r["space"] for r in chart)
 
 

@@ -129,4 +129,5 @@ def _mart_asset(mart: Mart, settings: Settings) -> dg.AssetsDefinition:
 def build_mart_assets(settings: Settings) -> list[dg.AssetsDefinition]:
     """Every mart, then the local dashboard over them (all in the ``genie_marts`` group)."""
     marts = [_mart_asset(m, settings) for m in MARTS]
-    return with_python_source(marts + [dashboard_asset(settings, MART_GROUP, [m.name for m in MARTS])])
+    charted = [m.name for m in MARTS] + ["mart_space_config_changes"] + (["mart_eval_accuracy"] if settings.evals else [])
+    return with_python_source(marts + [dashboard_asset(settings, MART_GROUP, charted)])

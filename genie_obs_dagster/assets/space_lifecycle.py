@@ -8,8 +8,10 @@
   ``genie_space_config_diffs``, then the mart in SQL with the space's success rate and negative-feedback rate in
   the 7 days before and after each change (``sql/marts/mart_space_config_changes.sql``).
 
-Both are in the ``genie_space_lifecycle`` group and job (run it after a space refresh); they are not in the
-``genie_marts`` group, whose automation covers the marts of the dashboard.
+The backups are in the ``genie_space_lifecycle`` group and job, and follow ``genie_space_details`` by themselves
+(an eager automation condition: a workspace's new space details are backed up by the marts sensor's next tick). The
+configuration-changes mart is a mart like the others (``genie_marts`` group and job, the marts' automation) because
+the dashboards chart it.
 """
 
 # No `from __future__ import annotations` here: Dagster inspects the asset function's type hints at runtime.
@@ -26,6 +28,7 @@ from ..resources import WarehouseResource
 from ..settings import Settings
 from ..warehouse import sql as sqlmod
 from .common import check, int_metadata
+from .marts import MART_GROUP
 from .table_metadata import ROW_COUNT, table_metadata, with_python_source
 
 LIFECYCLE_GROUP = "genie_space_lifecycle"
@@ -68,7 +71,7 @@ def build_space_lifecycle_assets(settings: Settings, workspace_partitions: dg.Pa
 
     @dg.asset(
         name=CHANGES_MART,
-        group_name=LIFECYCLE_GROUP,
+        group_name=MART_GROUP,
         deps=["genie_space_details", "message_details"],
         kinds={"python", "sql", settings.warehouse.backend},
         owners=["team:platform"],

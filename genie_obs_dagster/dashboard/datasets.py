@@ -46,6 +46,9 @@ DATASETS: tuple[Dataset, ...] = (
     Dataset("people_by_period", "Askers and conversations per period"),
     Dataset("config_item_changes", "Configuration changes, item by item"),
     Dataset("sql_reads_daily", "Data read per day"),
+    # the space lifecycle: how a space did around each configuration change, and its benchmark accuracy over time
+    Dataset("config_change_impact", "Before and after configuration changes"),
+    Dataset("eval_accuracy", "Benchmark accuracy"),
 )
 
 
