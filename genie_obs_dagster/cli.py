@@ -318,7 +318,7 @@ def run_lakeview(settings: Settings, args: argparse.Namespace,
 
 def serve_sandbox(settings: Settings, deliver_every: float, env_file: str | None = None) -> int:
     """Foreground process for `make dev`: simulated workspaces plus audit delivery into the embedded warehouse."""
-    from .sandbox.runtime import env_file_lines, start_sandbox
+    from .sandbox.runtime import TEST_ASKER, env_file_lines, start_sandbox
     from .sandbox.server.app import serve_until_stopped
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
@@ -334,6 +334,8 @@ def serve_sandbox(settings: Settings, deliver_every: float, env_file: str | None
             print(f"simulated workspace {wid}: {url}")
         # Sandbox credentials, not a real secret: printed so that clients can be pointed at the sandbox.
         print(f"OAuth M2M client_id={box.sim.client_id} client_secret={box.sim.client_secret}")
+        print(f"test asker (genie-obs generate-conversations): client_id={TEST_ASKER.client_id} "
+              f"client_secret={TEST_ASKER.client_secret}")
         if env_file:
             Path(env_file).write_text("".join(f"{line}\n" for line in env_file_lines(box)))
             print(f"wrote the sandbox credentials and workspace ports to {env_file}")

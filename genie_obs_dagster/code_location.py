@@ -30,11 +30,11 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         + build_discovery_assets(settings, workspace_partitions(settings))
         + build_mart_assets(settings)
         + build_eval_assets(settings, workspace_partitions(settings))  # benchmarks, with an `evals` section only
+        + build_space_lifecycle_assets(settings, workspace_partitions(settings))  # backups, config changes
     )
     assets = dg.map_asset_specs(functools.partial(automated, marts_cron=settings.automation.marts_cron), assets)
     generated_assets, generated_checks = build_generated_assets(settings)  # test conversations, run on demand
     assets = [*assets, *generated_assets]
-    assets += build_space_lifecycle_assets(settings, workspace_partitions(settings))  # backups, config changes
     audit_job = dg.define_asset_job(
         "genie_audit_layer",
         selection=dg.AssetSelection.groups(AUDIT_GROUP),
@@ -48,9 +48,9 @@ def build_definitions(settings: Settings) -> dg.Definitions:
     )
     spaces_job = dg.define_asset_job(
         SPACE_JOB,
-        selection=dg.AssetSelection.assets("genie_space_details", "genie_api_messages"),
-        description="Space configuration (and its history) for every space seen, and the cross-check listing of "
-        "every conversation, per workspace.",
+        selection=dg.AssetSelection.assets("genie_space_details", "genie_api_messages", "genie_space_backups"),
+        description="Space configuration (and its history) for every space seen, a backup file of every configuration "
+        "version, and the cross-check listing of every conversation, per workspace.",
     )
     marts_job = dg.define_asset_job(
         MARTS_JOB, selection=dg.AssetSelection.groups(MART_GROUP),

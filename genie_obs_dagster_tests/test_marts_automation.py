@@ -43,8 +43,8 @@ from .conftest import WORKSPACES, ApiEnv, make_scenario, make_settings
 from .processes import REPO, SAFETY_S
 
 UTC = dt.timezone.utc
-# Every mart and the dashboard (the genie_marts group).
-REBUILD = {dg.AssetKey(m.name) for m in MARTS} | {dg.AssetKey("genie_dashboard_html")}
+# Every mart and the dashboard (the genie_marts group), the configuration-changes mart of the space lifecycle included.
+REBUILD = {dg.AssetKey(m.name) for m in MARTS} | {dg.AssetKey("mart_space_config_changes"), dg.AssetKey("genie_dashboard_html")}
 # What reads the ingest job's tables: all but the two marts of space configurations (genie_space_details only).
 CONFIG_MARTS = {dg.AssetKey("mart_space_config_items"), dg.AssetKey("mart_space_config_versions")}
 AFTER_INGEST = REBUILD - CONFIG_MARTS

@@ -11,7 +11,13 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from genie_obs_dagster.sandbox.runtime import env_file_lines, on_free_ports
+from genie_obs_dagster.lifecycle.conversations import (
+    ASKER_CLIENT_ID_ENV,
+    ASKER_CLIENT_SECRET_ENV,
+    GenerateOptions,
+    asker_client,
+)
+from genie_obs_dagster.sandbox.runtime import TEST_ASKER, env_file_lines, on_free_ports, start_sandbox
 from genie_obs_dagster.sandbox.server.sql_types import SANDBOX_WAREHOUSE_ID
 from genie_obs_dagster_tests.conftest import WORKSPACES, make_settings
 from genie_obs_dagster_tests.processes import REPO
@@ -40,6 +46,7 @@ def test_the_sandbox_env_file_names_the_ports_it_serves(tmp_path: Path) -> None:
                           urls={WORKSPACES[1]: "http://127.0.0.1:9782", WORKSPACES[0]: "http://127.0.0.1:9781"})
     assert env_file_lines(SimpleNamespace(settings=settings, sim=sim)) == [  # type: ignore[arg-type]
         "GENIE_OBS_CLIENT_ID=cid", "GENIE_OBS_CLIENT_SECRET=sandbox-secret",
+        f"{ASKER_CLIENT_ID_ENV}={TEST_ASKER.client_id}", f"{ASKER_CLIENT_SECRET_ENV}={TEST_ASKER.client_secret}",
         "GENIE_OBS_SANDBOX_PORT_1=9781", "GENIE_OBS_SANDBOX_PORT_2=9782"]  # numbered in the settings' order
 
 
@@ -65,3 +72,29 @@ def test_make_dev_wants_one_sandbox_port_per_simulated_workspace() -> None:
     assert _make("dev", "SANDBOX_PORTS=9781 9782").returncode == 0
     bad = _make("dev", "SANDBOX_PORTS=9781")
     assert bad.returncode != 0 and 'SANDBOX_PORTS takes two ports' in bad.stderr, bad.stderr
+
+
+def test_the_sandbox_serves_a_test_asker_whose_questions_the_audit_path_finds(tmp_path: Path,
+                                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """`genie-obs sandbox` (and `make dev`, through .env) gives `generate-conversations` a test-asker principal of its
+    own: its credentials are exported, they obtain a token from the simulated workspace, a question asked with them is
+    audited under the asker's identity (not the ingestion principal's, which the audit path ignores), so it is found."""
+    for name in (ASKER_CLIENT_ID_ENV, ASKER_CLIENT_SECRET_ENV):
+        monkeypatch.delenv(name, raising=False)
+    settings = on_free_ports(make_settings(tmp_path / "wh.duckdb", sandbox={"questions_per_day": 2}))
+    box = start_sandbox(settings, export_credentials=True)
+    try:
+        lines = env_file_lines(box)
+        assert f"{ASKER_CLIENT_ID_ENV}={TEST_ASKER.client_id}" in lines
+        assert f"{ASKER_CLIENT_SECRET_ENV}={TEST_ASKER.client_secret}" in lines
+        client, asker = asker_client(settings, GenerateOptions(workspace_id=WORKSPACES[0]))
+        assert asker == TEST_ASKER.client_id != settings.ingestion_principal.identity
+        space = next(iter(client.list_spaces()))["space_id"]
+        asked = client.start_conversation(space, "How many orders shipped last week?")
+        client.get_message(space, asked["conversation_id"], asked["message_id"])  # the generator's first poll
+        rows = [r for r in box.scenario.audit_events
+                if r["request_params"].get("message_id") == asked["message_id"]]
+        assert rows and {r["user_identity"]["email"] for r in rows} == {TEST_ASKER.identity}
+        assert (WORKSPACES[0], asked["message_id"]) in box.scenario.expected_messages_to_fetch([WORKSPACES[0]])
+    finally:
+        box.stop()

@@ -11,10 +11,12 @@ import dagster as dg
 import pytest
 
 from genie_obs_dagster import cli
-from genie_obs_dagster.assets.space_lifecycle import LIFECYCLE_JOB
+from genie_obs_dagster.assets.space_lifecycle import CHANGES_MART, LIFECYCLE_JOB
 from genie_obs_dagster.genie.spaces import config_hash
 from genie_obs_dagster.lifecycle.backup import doc_hash
 from genie_obs_dagster.lifecycle.space_diff import config_change_rows
+
+from genie_obs_dagster.sandbox.model import Space
 
 from .conftest import WORKSPACES, ApiEnv
 
@@ -31,18 +33,32 @@ def run_lifecycle(env: ApiEnv) -> dg.ExecuteInProcessResult:
     return result
 
 
+def run_changes_mart(env: ApiEnv, raise_on_error: bool = True) -> dg.ExecuteInProcessResult:
+    """mart_space_config_changes alone, as the genie_marts job materializes it."""
+    result = env.defs.resolve_job_def("genie_marts").execute_in_process(
+        instance=env.instance, asset_selection=[dg.AssetKey(CHANGES_MART)], raise_on_error=raise_on_error)
+    assert result.success or not raise_on_error
+    return result
+
+
+def files_written(result: dg.ExecuteInProcessResult) -> int:
+    return next(e.event_specific_data.materialization.metadata for e in result.get_asset_materialization_events()
+                if e.asset_key.to_user_string() == "genie_space_backups")["files_written"].value
+
+
 def history(env: ApiEnv) -> list[dict]:
     cols = ("workspace_id", "space_id", "config_hash", "title", "description", "warehouse_id", "serialized_space",
             "update_time", "first_seen_at", "last_seen_at")
     return [dict(zip(cols, r, strict=True)) for r in env.rows(HISTORY)]
 
 
-@pytest.fixture
-def changed_env(api_env_factory: Callable[..., ApiEnv]) -> tuple[ApiEnv, object, str]:
-    """Two versions of one space of WS: the scenario's, then one with a new instruction and one table less."""
-    env = api_env_factory()
-    env.ingest_all()
-    env.refresh_spaces(WS)
+def make_changed_env(api_env_factory: Callable[..., ApiEnv], backend: str = "duckdb"
+                     ) -> tuple[ApiEnv, Space, str, str, list[dg.ExecuteInProcessResult]]:
+    """Two versions of one space of WS: the scenario's, then one with a new instruction and one table less. Also the
+    two space refreshes (each writes the backups of what it fetched)."""
+    env = api_env_factory(backend=backend)
+    env.run_range(WS, env.scenario.start_date, env.last_day, "genie_ingest")
+    refreshes = [env.refresh_spaces(WS)]
     details = dict(env.rows("SELECT space_id, config_hash FROM main.genie_analytics.genie_space_details "
                             "WHERE workspace_id = :w", {"w": WS}))
     space = next(s for s in env.scenario.spaces if s.space_id in details)
@@ -50,29 +66,29 @@ def changed_env(api_env_factory: Callable[..., ApiEnv]) -> tuple[ApiEnv, object,
     cfg["instructions"]["text_instructions"][0]["content"] = ["Always answer in EUR."]
     dropped = cfg["data_sources"]["tables"].pop()
     space.update_time = env.scenario.messages[len(env.scenario.messages) // 2].created_at  # mid-history
-    env.refresh_spaces(WS)
-    return env, space, dropped["identifier"], details[space.space_id]  # type: ignore[return-value]
+    refreshes.append(env.refresh_spaces(WS))
+    return env, space, dropped["identifier"], details[space.space_id], refreshes
+
+
+@pytest.fixture
+def changed_env(api_env_factory: Callable[..., ApiEnv]) -> tuple[ApiEnv, Space, str, str]:
+    return make_changed_env(api_env_factory)[:4]
 
 
 def test_backups_write_one_file_per_version_and_a_restore_puts_it_back(changed_env, monkeypatch: pytest.MonkeyPatch,
                                                                         capsys: pytest.CaptureFixture[str]) -> None:
     env, space, _, first_hash = changed_env
-    result = run_lifecycle(env)
     root = Path(env.settings.warehouse.duckdb.path).parent / "space_backups" / WS
     files = sorted(root.glob("*/*.json"))
     versions = [h for h in history(env) if h["workspace_id"] == WS]
     assert sorted(f"{h['space_id']}/{h['config_hash']}.json" for h in versions) == \
-        sorted(f.relative_to(root).as_posix() for f in files)
+        sorted(f.relative_to(root).as_posix() for f in files)  # written by the two space refreshes
     for f in files:
         doc = json.loads(f.read_text())
         assert doc["config_hash"] == f.stem == doc_hash(doc)
-    meta = next(e.event_specific_data.materialization.metadata for e in result.get_asset_materialization_events()
-                if e.asset_key.to_user_string() == "genie_space_backups")
-    assert meta["files_written"].value == len(versions)
-    again = run_lifecycle(env)  # written once: nothing new
-    meta = next(e.event_specific_data.materialization.metadata for e in again.get_asset_materialization_events()
-                if e.asset_key.to_user_string() == "genie_space_backups")
-    assert meta["files_written"].value == 0
+    stamps = {f: f.stat().st_mtime_ns for f in files}
+    assert files_written(run_lifecycle(env)) == 0  # written once: nothing new
+    assert {f: f.stat().st_mtime_ns for f in files} == stamps and not list(root.rglob(".*"))
 
     monkeypatch.setattr(cli, "load_component_settings", lambda _defs: env.settings)
     capsys.readouterr()
@@ -91,7 +107,7 @@ def test_backups_write_one_file_per_version_and_a_restore_puts_it_back(changed_e
 
 def test_the_config_changes_mart_holds_the_diffs_of_the_history(changed_env) -> None:
     env, space, dropped, _ = changed_env
-    run_lifecycle(env)
+    run_changes_mart(env)
     rows = env.rows("SELECT workspace_id, space_id, to_config_hash, from_config_hash, version_number, diff_summary, "
                     "diff_json, items_added, items_removed, items_changed, changed_at, questions_before, "
                     "questions_after, success_rate_before, success_rate_after, negative_feedback_before, "
@@ -134,14 +150,13 @@ def test_the_config_change_mart_checks_fail_when_its_sql_emits_a_row_twice(
     from .test_asset_checks_fail import fan_out
 
     env = changed_env[0]
-    clean = {e.check_name: e for e in run_lifecycle(env).get_asset_check_evaluations()
+    clean = {e.check_name: e for e in run_changes_mart(env).get_asset_check_evaluations()
              if e.asset_key.to_user_string() == "mart_space_config_changes"}
     assert set(clean) == {"grain", "reconciles"} and all(e.passed for e in clean.values())
 
     fan_out("mart_space_config_changes")(env, monkeypatch, tmp_path)  # the mart's SQL emits one row twice
     try:
-        job = env.defs.resolve_job_def(LIFECYCLE_JOB)
-        result = job.execute_in_process(instance=env.instance, partition_key=WS, raise_on_error=False)
+        result = run_changes_mart(env, raise_on_error=False)
         bad = {e.check_name: e for e in result.get_asset_check_evaluations()
                if e.asset_key.to_user_string() == "mart_space_config_changes"}
         assert bad["grain"].passed is False and bad["grain"].metadata["duplicate_keys"].value == 1

@@ -8,10 +8,10 @@
   ``genie_space_config_diffs``, then the mart in SQL with the space's success rate and negative-feedback rate in
   the 7 days before and after each change (``sql/marts/mart_space_config_changes.sql``).
 
-The backups are in the ``genie_space_lifecycle`` group and job, and follow ``genie_space_details`` by themselves
-(an eager automation condition: a workspace's new space details are backed up by the marts sensor's next tick). The
-configuration-changes mart is a mart like the others (``genie_marts`` group and job, the marts' automation) because
-the dashboards chart it.
+The backups are in the ``genie_space_lifecycle`` group and job, and in the ``genie_space_refresh`` job: the nightly
+space refresh writes the backups of what it just fetched, in the same run. A refresh that skipped them loses nothing:
+every pass writes whatever version of the history has no file yet. The configuration-changes mart is a mart like the
+others (``genie_marts`` group and job, the marts' automation) because the dashboards chart it.
 """
 
 # No `from __future__ import annotations` here: Dagster inspects the asset function's type hints at runtime.
@@ -117,6 +117,6 @@ def build_space_lifecycle_assets(settings: Settings, workspace_partitions: dg.Pa
 def build_space_lifecycle_job():  # an unresolved asset job
     return dg.define_asset_job(
         LIFECYCLE_JOB, selection=dg.AssetSelection.groups(LIFECYCLE_GROUP),
-        description="Backups of every space configuration version (per workspace) and the configuration-changes mart "
-        "(semantic diffs, success rate and feedback before and after each change). Run it after genie_space_refresh.",
+        description="Backups of every space configuration version, per workspace (genie_space_refresh writes them "
+        "too, after the space details; this job is for a backup on demand).",
     )

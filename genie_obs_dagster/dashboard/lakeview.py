@@ -14,9 +14,12 @@ Filters:
   they are), so the restriction is added here: ``<day> BETWEEN :date_range.min AND :date_range.max`` goes into the
   WHERE of every SELECT that reads the dataset's table (:data:`RANGE_FILTERED`), before any aggregation, QUALIFY or
   ranking. Figures the shared queries take from all-time marts (space leaderboard, SQL performance, top users)
-  come from Lakeview-only queries that compute them for the range (:data:`LAKEVIEW_DATASETS`). Datasets that
-  describe configuration and the pipeline's state (space configuration and its versions, pipeline health, open
-  fetch errors) are not about activity: the range leaves them whole (:data:`UNDATED`) and their pages say so.
+  come from Lakeview-only queries that compute them for the range (:data:`LAKEVIEW_DATASETS`). Configuration
+  changes are dated by the day of the change (their before/after figures always cover the mart's window either
+  side of it, whatever the range) and benchmark (eval) runs by the day of the run; the latest accuracy of a space
+  is that of its latest run in the range. Datasets that describe configuration and the pipeline's state (space
+  configuration and its versions, pipeline health, open fetch errors) are not about activity: the range leaves
+  them whole (:data:`UNDATED`) and their pages say so.
 - **Space** (the per-space page): a ``filter-single-select`` on ``space_name`` ("title (workspace)") of the
   page's datasets.
 
@@ -63,6 +66,8 @@ LAKEVIEW_DATASETS: tuple[LakeviewDataset, ...] = (
     LakeviewDataset("space_prompts", "Latest questions per space"),
     LakeviewDataset("space_sql_performance", "SQL performance in the period"),
     LakeviewDataset("top_askers_in_range", "Top users in the period"),
+    LakeviewDataset("space_eval_accuracy", "Benchmark accuracy in the period"),
+    LakeviewDataset("space_eval_latest", "Latest benchmark accuracy per space in the period"),
 )
 
 # Shared datasets the date range restricts: (table whose rows it selects, that row's UTC day as an expression).
@@ -74,6 +79,7 @@ RANGE_FILTERED: dict[str, tuple[str, str]] = {
     "negative_feedback": ("mart_messages", "activity_date"),
     "recent_prompts": ("mart_messages", "activity_date"),
     "sql_duration_histogram": ("mart_messages", "activity_date"),
+    "config_change_impact": ("mart_space_config_changes", "CAST(changed_at AS DATE)"),  # the UTC day of the change
 }
 # Datasets not about activity, which the date range leaves whole: configuration (current, and every version: the
 # day a version was first seen is the day the pipeline fetched it, not a day of activity) and the pipeline's state.
@@ -91,6 +97,13 @@ def _sum(column: str) -> dict[str, str]:
 
 def _count_distinct(column: str) -> dict[str, str]:
     return {"name": f"countdistinct({column})", "expression": f"COUNT(DISTINCT `{column}`)"}
+
+
+def _avg(column: str) -> dict[str, str]:
+    return {"name": f"avg({column})", "expression": f"AVG(`{column}`)"}
+
+
+AGGREGATES = {"sum": _sum, "avg": _avg}
 
 
 @dataclass
@@ -111,8 +124,8 @@ class Page:
         self._x += width
         self._row_height = max(self._row_height, height)
 
-    def text(self, name: str, *lines: str, width: int = GRID_COLUMNS) -> None:
-        self.add({"name": name, "multilineTextboxSpec": {"lines": list(lines)}}, width, 1)
+    def text(self, name: str, *lines: str, width: int = GRID_COLUMNS, height: int = 1) -> None:
+        self.add({"name": name, "multilineTextboxSpec": {"lines": list(lines)}}, width, height)
 
     def widget(self, name: str, dataset: str, fields: list[dict[str, str]], spec: dict[str, Any], title: str,
                width: int, height: int, disaggregated: bool = False) -> None:
@@ -129,9 +142,10 @@ class Page:
                     title, width, 2)
 
     def chart(self, name: str, kind: str, dataset: str, x: str, y: str, title: str, width: int = 3, height: int = 6,
-              color: str | None = None, x_scale: str = "temporal", y_label: str | None = None) -> None:
-        """A bar or line chart of SUM(y) by x (and by color, stacked, when given)."""
-        fields, ys = [_field(x)], _sum(y)
+              color: str | None = None, x_scale: str = "temporal", y_label: str | None = None,
+              aggregate: str = "sum") -> None:
+        """A bar or line chart of SUM(y) (or AVG(y): a rate) by x (and by color, stacked, when given)."""
+        fields, ys = [_field(x)], AGGREGATES[aggregate](y)
         fields.append(ys)
         encodings: dict[str, Any] = {
             "x": {"fieldName": x, "scale": {"type": x_scale}, "displayName": x.replace("_", " ")},
@@ -149,9 +163,10 @@ class Page:
             "color": {"fieldName": category, "scale": {"type": "categorical"}, "displayName": category.replace("_", " ")},
         }}, title, width, height)
 
-    def table(self, name: str, dataset: str, columns: list[tuple[str, str]], title: str, height: int = 8) -> None:
+    def table(self, name: str, dataset: str, columns: list[tuple[str, str]], title: str, height: int = 8,
+              width: int = GRID_COLUMNS) -> None:
         self.widget(name, dataset, [_field(c) for c, _ in columns], {"version": 2, "widgetType": "table", "encodings": {
-            "columns": [{"fieldName": c, "displayName": label} for c, label in columns]}}, title, GRID_COLUMNS, height,
+            "columns": [{"fieldName": c, "displayName": label} for c, label in columns]}}, title, width, height,
             disaggregated=True)
 
     def datasets(self) -> list[str]:
@@ -195,6 +210,19 @@ def range_parameter() -> dict[str, Any]:
 
 
 CURRENT_STATE_NOTE = "Current state of the pipeline: the date range does not apply to this page."
+IMPACT_NOTE = ("a change's before/after figures always cover the days either side of it given in its row, whatever "
+               "the range.")
+# The before/after columns of config_change_impact (rates are shares: 0.8 = 80%).
+IMPACT_COLUMNS = [
+    ("changed_at", "Changed at"), ("version_number", "Version"), ("diff_summary", "What changed"),
+    ("window_days", "Days either side"), ("questions_before", "Questions before"),
+    ("success_rate_before", "Success rate before"), ("negative_feedback_rate_before", "Negative feedback rate before"),
+    ("questions_after", "Questions after"), ("success_rate_after", "Success rate after"),
+    ("negative_feedback_rate_after", "Negative feedback rate after"), ("success_rate_change", "Success rate change")]
+LATEST_ACCURACY_COLUMNS = [
+    ("finished_at", "Latest run finished"), ("run_number", "Run"), ("accuracy", "Accuracy"),
+    ("previous_accuracy", "Previous run's accuracy"), ("accuracy_change", "Change"), ("num_questions", "Questions"),
+    ("num_correct", "Correct"), ("runs_in_range", "Runs in the period")]
 
 
 def _pages() -> list[Page]:
@@ -232,8 +260,9 @@ def _pages() -> list[Page]:
     space = Page("space_detail", "Space detail")
     space_filter: dict[str, Any] = {}  # bound below, once the page's datasets are known
     space.add(space_filter, 3, 2)
-    space.text("space_note", "Pick a space (title and workspace). Activity is for the selected date range; the "
-               "configuration is the space's current one, with every version seen.", width=3)
+    space.text("space_note", "Pick a space (title and workspace). Activity, configuration changes (by the day of "
+               "the change) and benchmark runs (by the day of the run) are those of the selected date range; "
+               f"{IMPACT_NOTE} The current configuration and every version seen ignore the range.", width=3, height=2)
     space.counter("space_questions", "space_activity", "questions", "Questions")
     space.counter("space_conversations", "space_activity", "conversations", "Conversations")
     space.counter("space_askers", "space_askers", "asker", "Askers", distinct=True)
@@ -243,6 +272,10 @@ def _pages() -> list[Page]:
     space.chart("space_questions_per_day", "bar", "daily_activity", "activity_date", "questions", "Questions per day", 3)
     space.chart("space_failures", "bar", "failures", "error_type", "failures", "Failures by error type", 3,
                 x_scale="categorical")
+    space.chart("space_accuracy", "line", "space_eval_accuracy", "finished_at", "accuracy",
+                "Benchmark accuracy over time (eval runs in the period)", 3, color="space", aggregate="avg")
+    space.table("space_accuracy_latest", "space_eval_latest", LATEST_ACCURACY_COLUMNS,
+                "Latest benchmark accuracy and change vs the previous run", 6, width=3)
     space.table("space_sql", "space_sql_performance", [
         ("statements", "SQL statements"), ("failed_statements", "Failed"), ("duration_p50_ms", "p50 ms"),
         ("duration_p90_ms", "p90 ms"), ("duration_p95_ms", "p95 ms"), ("duration_avg_ms", "Average ms"),
@@ -254,6 +287,8 @@ def _pages() -> list[Page]:
     space.table("space_items", "space_config_items", [
         ("item_type", "Item"), ("item_text", "Text"), ("item_detail", "SQL / condition"), ("column_count", "Columns")],
         "Current configuration: sample questions, tables, instructions, joins and benchmarks", 8)
+    space.table("space_change_impact", "config_change_impact", IMPACT_COLUMNS,
+                "Before and after configuration changes (changes made in the period)", 5)
     space.table("space_changes", "config_changes", [
         ("first_seen_at", "First seen"), ("version_number", "Version"), ("is_current", "Current"), ("tables", "Tables"),
         ("sample_questions", "Sample questions"), ("benchmarks", "Benchmarks")], "Configuration changes", 5)
@@ -313,7 +348,8 @@ def _pages() -> list[Page]:
 
     config = Page("space_configuration", "Space configuration")
     config.text("config_note", "Current configuration of every space and every version seen: the date range does "
-                "not apply to this page.")
+                "not apply to them. Configuration changes with their impact are those made in the selected date range "
+                f"(by the day of the change); {IMPACT_NOTE} Benchmark accuracy is that of the eval runs of the range.")
     config.table("spaces", "space_config", [
         ("space", "Space"), ("workspace_name", "Workspace"), ("sample_questions", "Sample questions"),
         ("tables", "Tables"), ("columns", "Columns"), ("text_instructions", "Instructions"),
@@ -326,6 +362,14 @@ def _pages() -> list[Page]:
         ("first_seen_at", "First seen"), ("space", "Space"), ("version_number", "Version"), ("is_current", "Current"),
         ("tables", "Tables"), ("sample_questions", "Sample questions"), ("benchmarks", "Benchmarks")],
         "Configuration changes", 6)
+    config.table("change_impact", "config_change_impact", [
+        ("space", "Space"), ("workspace_name", "Workspace"), *IMPACT_COLUMNS, ("diff_json", "Items added, removed, changed")],
+        "Before and after configuration changes (changes made in the period)", 8)
+    config.chart("accuracy_by_space", "line", "space_eval_accuracy", "finished_at", "accuracy",
+                 "Benchmark accuracy over time by space", 3, color="space", aggregate="avg")
+    config.table("accuracy_latest", "space_eval_latest", [
+        ("space", "Space"), ("workspace_name", "Workspace"), *LATEST_ACCURACY_COLUMNS],
+        "Benchmark accuracy by space (latest run in the period)", 6, width=3)
 
     health = Page("pipeline_health", "Pipeline health")
     health.text("health_note", CURRENT_STATE_NOTE)

@@ -7,11 +7,18 @@ weekends are quiet; 87 % of answers complete, 9 % fail, 4 % are cancelled; 8 % a
 about three quarters run SQL with log-normal durations (median about 1.5 s). Texts are built from per-space schemas
 (tables and columns reused across a space's questions, as in real spaces) with varying entities, dates and
 literals, so that they compress like real prompts and SQL rather than like repeated templates.
+
+The space lifecycle follows the defaults of the product: a space has 1 to 5 configuration versions over the year
+(``config_change_impact`` holds each change with the space's outcomes in the 7 days before and after it, summed from
+its daily rows), and benchmarks run weekly (the default ``evals:`` cron, Mondays 05:00 UTC) for the spaces with
+benchmark questions of the workspaces that turned evals on (80 %, each from some day of the year on); accuracy
+drifts per space and 4 % of runs fail (not DONE: not in ``eval_accuracy``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import math
 import random
 from collections import defaultdict
@@ -36,6 +43,7 @@ BUCKETS = ((250, "< 0.25 s"), (1000, "0.25-1 s"), (2000, "1-2 s"), (5000, "2-5 s
 class _Space:
     def __init__(self, rng: random.Random, ws: str, i: int) -> None:
         self.space_id = f"{rng.getrandbits(128):032x}"
+        self.benchmarks = 0
         self.title = f"{rng.choice(NOUNS).title()} {rng.choice(('analytics', 'insights', 'ops', 'explorer', 'assistant'))}" + (f" {i}" if i > 3 else "")
         schema = f"{rng.choice(('sales', 'finance', 'ops', 'support', 'marketing', 'hr'))}_{rng.randint(1, 99)}"
         self.tables = [f"prod.{schema}.{rng.choice(NOUNS)}_{rng.choice(('fact', 'dim', 'daily', 'raw', 'agg'))}{k}"
@@ -81,6 +89,7 @@ def synthesize(workspaces: int = 50, spaces: int = 10, days: int = 365, seed: in
                end: dt.date = dt.date(2026, 6, 30), questions_per_workspace_day: float = 40.0) -> dict[str, Rows]:
     """Every dashboard dataset at ``workspaces x spaces x days`` (rows as ``datasets.load`` returns them)."""
     rng = random.Random(seed)
+    life = random.Random(seed + 1)  # the lifecycle (changes, eval runs) draws apart: the other datasets stay as they were
     start = end - dt.timedelta(days=days - 1)
     day_list = [start + dt.timedelta(days=i) for i in range(days)]
     now = dt.datetime.combine(end, dt.time(18, 0), dt.timezone.utc)
@@ -89,6 +98,8 @@ def synthesize(workspaces: int = 50, spaces: int = 10, days: int = 365, seed: in
     detail: dict[tuple[str, str, str], tuple[_Space, list[str], list[int]]] = {}
     n_users: dict[str, int] = {}
     for w in range(workspaces):
+        # evals turned on for this workspace: never (20 %), all year (30 %), or from some day of the year on
+        evals_from = None if life.random() < 0.2 else start if life.random() < 0.375 else start + dt.timedelta(days=life.randint(0, days - 1))
         ws, ws_name = str(1000000000000000 + 7919 * w * 104729), f"{rng.choice(('acme', 'globex', 'initech', 'umbrella', 'hooli', 'stark'))}-{rng.choice(('prod', 'analytics', 'emea', 'us', 'apac'))}-{w}"
         out["workspaces"].append({"workspace_id": ws, "workspace_name": ws_name})
         size = questions_per_workspace_day * math.exp(rng.gauss(0, 0.6)) / math.exp(0.18)
@@ -98,6 +109,7 @@ def synthesize(workspaces: int = 50, spaces: int = 10, days: int = 365, seed: in
         users = [f"{rng.choice(('ana', 'bo', 'chen', 'dev', 'eli', 'fay', 'gus', 'hana', 'ivan', 'jo'))}.{rng.choice(('smith', 'lee', 'garcia', 'khan', 'mueller', 'rossi', 'kim'))}{k}@{ws_name.split('-')[0]}.com"
                  for k in range(int(20 + size * 2))]
         per_space: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
+        space_days: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)
         ws_day_q: dict[dt.date, int] = defaultdict(int)
         for sp, wt in zip(sps, weights, strict=True):
             for d in day_list:
@@ -124,6 +136,7 @@ def synthesize(workspaces: int = 50, spaces: int = 10, days: int = 365, seed: in
                        "sql_statements": stmts, "failed_statements": _binom(rng, stmts, 0.04),
                        "sql_total_duration_ms": dur}
                 out["daily_activity"].append(row)
+                space_days[sp.space_id][row["activity_date"]] = row
                 detail[(ws, sp.space_id, d.isoformat())] = (sp, users, durations)
                 if stmts:
                     out["sql_reads_daily"].append({"workspace_id": ws, "space_id": sp.space_id, "activity_date": d.isoformat(),
@@ -161,7 +174,9 @@ def synthesize(workspaces: int = 50, spaces: int = 10, days: int = 365, seed: in
                 "duration_p95_ms": 12000.0 + rng.random() * 9000, "duration_avg_ms": 2500.0 + rng.random() * 900,
                 "duration_max_ms": rng.randint(40000, 300000), "read_rows": n * rng.randint(1000, 900000),
                 "read_bytes": n * rng.randint(100000, 90000000), "produced_rows": n * rng.randint(1, 400)})
-            _config(rng, out, ws, ws_name, sp, now)
+            versions = _config(rng, out, ws, ws_name, sp, now)
+            _changes(life, out, ws, ws_name, sp, versions, space_days[sp.space_id])
+            _eval_runs(life, out, ws, sp, evals_from, end)
         for k, (_, name) in enumerate(BUCKETS, 1):
             out["sql_duration_histogram"].append({"workspace_id": ws, "workspace_name": ws_name, "bucket_order": k,
                                                   "bucket": name, "statements": rng.randint(0, int(size * days / 4))})
@@ -197,6 +212,9 @@ def synthesize(workspaces: int = 50, spaces: int = 10, days: int = 365, seed: in
     out["space_leaderboard"].sort(key=lambda r: (-r["questions"], r["workspace_id"], r["space_id"]))
     out["recent_prompts"].sort(key=lambda r: r["asked_at"], reverse=True)
     out["negative_feedback"].sort(key=lambda r: r["asked_at"], reverse=True)
+    out["config_change_impact"].sort(key=lambda r: (r["workspace_id"], r["space_id"]))
+    out["config_change_impact"].sort(key=lambda r: r["changed_at"], reverse=True)  # as the query orders them
+    out["eval_accuracy"].sort(key=lambda r: (r["workspace_id"], r["space_id"], r["run_number"]))
     return dict(out)
 
 
@@ -289,7 +307,7 @@ def _askers(rng: random.Random, out: dict[str, Rows], scope: str, name: str, use
                                   "questions_rank": rank, "askers_in_scope": len(users)})
 
 
-def _config(rng: random.Random, out: dict[str, Rows], ws: str, ws_name: str, sp: _Space, now: dt.datetime) -> None:
+def _config(rng: random.Random, out: dict[str, Rows], ws: str, ws_name: str, sp: _Space, now: dt.datetime) -> list[dict[str, Any]]:
     items: list[tuple[str, str, str | None, int | None]] = []
     items += [("sample_question", _question(rng), None, None) for _ in range(rng.randint(3, 5))]
     items += [("table", t, f"{t.split('.')[-1].replace('_', ' ')} table", len(sp.columns[t])) for t in sp.tables]
@@ -324,6 +342,76 @@ def _config(rng: random.Random, out: dict[str, Rows], ws: str, ws_name: str, sp:
                                       "version_number": v, "is_current": v == versions, "update_time": now.isoformat(),
                                       "first_seen_at": (now - dt.timedelta(days=30 * (versions - v))).isoformat(),
                                       "last_seen_at": now.isoformat(), **base})
+    sp.benchmarks = counts["benchmark"]
+    return out["config_changes"][-versions:]
+
+
+SECTIONS = ("sample_questions", "text_instructions", "example_sqls", "tables", "join_specs", "benchmarks")
+
+
+def _changes(rng: random.Random, out: dict[str, Rows], ws: str, ws_name: str, sp: _Space, versions: list[dict[str, Any]],
+             days: dict[str, dict[str, Any]]) -> None:
+    """``config_change_impact``: each version after the first, changed (API update time) a few hours before it was
+    first seen, with the space's questions, success and negative-feedback rates in the 7 days before and after
+    (whole days of its daily rows)."""
+    for v in versions[1:]:
+        changed = dt.datetime.fromisoformat(v["first_seen_at"]) - dt.timedelta(seconds=rng.randint(600, 20 * 3600))
+        sections = rng.sample(SECTIONS, rng.choice((1, 1, 1, 2, 2, 3)))
+        counts = {s: (rng.choice((0, 1, 1, 2)), rng.choice((0, 0, 1)), rng.choice((0, 0, 1))) for s in sections}
+        counts = {s: (a or (not r and not c), r, c) for s, (a, r, c) in counts.items()}
+        diff = {s: {"added": [_question(rng) for _ in range(a)], "removed": [_question(rng) for _ in range(r)],
+                    "changed": [{"name": _question(rng), "fields": ["content"]} for _ in range(c)]} for s, (a, r, c) in counts.items()}
+        window: dict[str, dict[str, int]] = {"before": defaultdict(int), "after": defaultdict(int)}
+        for k in range(-7, 7):
+            row = days.get((changed.date() + dt.timedelta(days=k)).isoformat())
+            if row:
+                for col in ("questions", "completed", "failed", "cancelled", "negative_feedback"):
+                    window["before" if k < 0 else "after"][col] += row[col]
+        rates = {}
+        for side, w in window.items():
+            fin = w["completed"] + w["failed"] + w["cancelled"]
+            rates[side] = (w["questions"], w["completed"] / fin if fin else None,
+                           w["negative_feedback"] / w["questions"] if w["questions"] else None)
+        (qb, sb, nb), (qa, sa, na) = rates["before"], rates["after"]
+        out["config_change_impact"].append({
+            "workspace_id": ws, "workspace_name": ws_name, "space_id": sp.space_id, "space": sp.title,
+            "version_number": v["version_number"], "changed_at": changed.isoformat(timespec="seconds"),
+            "diff_summary": "; ".join(f"{s} +{a} -{r} ~{c}" for s, (a, r, c) in counts.items()),
+            "sections_changed": ", ".join(counts), "items_added": sum(a for a, _, _ in counts.values()),
+            "items_removed": sum(r for _, r, _ in counts.values()), "items_changed": sum(c for _, _, c in counts.values()),
+            "window_days": 7, "questions_before": qb, "success_rate_before": sb, "negative_feedback_rate_before": nb,
+            "questions_after": qa, "success_rate_after": sa, "negative_feedback_rate_after": na,
+            "success_rate_change": sa - sb if sa is not None and sb is not None else None,
+            "negative_feedback_rate_change": na - nb if na is not None and nb is not None else None,
+            "diff_json": json.dumps(diff, separators=(",", ":"))})
+
+
+def _eval_runs(rng: random.Random, out: dict[str, Rows], ws: str, sp: _Space, evals_from: dt.date | None,
+               end: dt.date) -> None:
+    """``eval_accuracy``: a run every Monday 05:00 UTC from ``evals_from`` on, for a space with benchmark questions;
+    each question GOOD with the space's drifting accuracy, else NEEDS_REVIEW (10 %) or BAD; 4 % of runs fail."""
+    n = sp.benchmarks
+    if evals_from is None or not n:
+        return
+    day = evals_from + dt.timedelta(days=-evals_from.weekday() % 7)
+    p, runs = rng.uniform(0.45, 0.95), []
+    while day <= end:
+        created = dt.datetime.combine(day, dt.time(5, 0), dt.timezone.utc) + dt.timedelta(seconds=rng.randint(5, 900))
+        day += dt.timedelta(days=7)
+        p = min(0.99, max(0.1, p + rng.gauss(0, 0.04)))
+        if rng.random() < 0.04:
+            continue
+        good = sum(rng.random() < p for _ in range(n))
+        review = sum(rng.random() < 0.1 for _ in range(n - good))
+        finished = created + dt.timedelta(seconds=5 + 10 * n + rng.randint(0, 240))
+        runs.append({"workspace_id": ws, "space_id": sp.space_id, "space": sp.title, "eval_run_id": f"{rng.getrandbits(128):032x}",
+                     "run_number": len(runs) + 1, "run_date": created.date().isoformat(),
+                     "finished_at": finished.isoformat(timespec="seconds"), "num_questions": n, "num_correct": good,
+                     "num_needs_review": review, "num_bad": n - good - review, "accuracy": good / n})
+    for i, r in enumerate(runs):
+        prev = runs[i - 1]["accuracy"] if i else None
+        r.update(previous_accuracy=prev, accuracy_change=r["accuracy"] - prev if i else None, is_latest=i == len(runs) - 1)
+    out["eval_accuracy"] += runs
 
 
 def _every_message(rng: random.Random, out: dict[str, Rows], detail: dict[tuple[str, str, str], tuple[_Space, list[str], list[int]]],

@@ -1,10 +1,13 @@
 """Backups of Genie space configurations, one JSON file per distinct version, and restoring one into a space.
 
 Files live under ``space_backups/<workspace_id>/<space_id>/<config_hash>.json``: in the data folder beside the
-embedded DuckDB file (``data/space_backups/`` by default), or on Databricks in the target schema's volume
-(``/Volumes/<catalog>/<schema>/<volume>/space_backups/``, the volume the product already reads and writes; its
-``staging/`` folder is the only one the product cleans up). A version's file is written once: its name is its
-content hash (``genie_space_config_history.config_hash``), so an existing file is never rewritten.
+embedded DuckDB file (``data/space_backups/`` by default), or on Databricks in the product's Unity Catalog volume in
+the target schema (``/Volumes/<target.catalog>/<target.schema>/<warehouse.databricks.volume>/space_backups/``, by
+default ``/Volumes/main/genie_analytics/genie_obs_staging/space_backups/``: the volume the product already reads and
+writes, created with the schema, or here if missing; its ``staging/`` folder is the only one the product cleans up, so
+backups are never removed). A version's file is written once, whole (a temporary file renamed locally, one PUT on a
+volume): its name is its content hash (``genie_space_config_history.config_hash``), so an existing file is never
+rewritten and a rerun writes nothing.
 
 A file holds what the hash covers (title, description, warehouse_id, serialized_space as a JSON object, readable
 and diffable) plus where and when it was seen. Restoring PATCHes those four fields into a space with the etag
@@ -18,7 +21,8 @@ import datetime as dt
 import io
 import json
 import re
-from collections.abc import Iterator
+import uuid
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -54,26 +58,37 @@ class LocalStore:
 
     def names(self, folder: str) -> list[str]:
         path = self.root / folder
-        return sorted(p.name for p in path.iterdir() if p.is_file()) if path.is_dir() else []
+        return sorted(p.name for p in path.iterdir() if p.is_file() and not p.name.startswith(".")) \
+            if path.is_dir() else []
 
     def write(self, name: str, data: bytes) -> None:
         path = self.root / name
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        tmp.write_bytes(data)
-        tmp.replace(path)  # a reader never sees half a file
+        tmp = path.parent / f".{path.name}.{uuid.uuid4().hex}.tmp"  # one per writer: two runs never share it
+        try:
+            tmp.write_bytes(data)
+            tmp.replace(path)  # a reader never sees half a file
+        finally:
+            tmp.unlink(missing_ok=True)
 
     def read(self, name: str) -> bytes:
         return (self.root / name).read_bytes()
 
 
 class VolumeStore:
-    """Backups in a Unity Catalog volume, through the Files API (``WorkspaceClient.files``)."""
+    """Backups in a Unity Catalog volume, through the Files API (``WorkspaceClient.files``).
 
-    def __init__(self, files: Any, root: str):
+    A file is uploaded whole in one PUT (never seen half written) and never overwritten: its name is its content
+    hash, so a file another run wrote meanwhile (409 ``ALREADY_EXISTS``) is the same backup. Each space's folder is
+    created first (``mkdir -p``, idempotent); a volume that is missing (dropped, or a schema made by someone else) is
+    created once through ``on_missing_volume`` (``CREATE VOLUME IF NOT EXISTS``) and the write tried again."""
+
+    def __init__(self, files: Any, root: str, on_missing_volume: Callable[[], None] | None = None):
         self.files = files
         self.root = root.rstrip("/")
         self.location = self.root
+        self._on_missing_volume = on_missing_volume
+        self._folders: set[str] = set()
 
     def names(self, folder: str) -> list[str]:
         from databricks.sdk.errors import NotFound
@@ -82,10 +97,32 @@ class VolumeStore:
             entries = list(self.files.list_directory_contents(f"{self.root}/{folder}"))
         except NotFound:
             return []
-        return sorted((e.name or (e.path or "").rsplit("/", 1)[-1]) for e in entries if not e.is_directory)
+        return sorted(n for n in ((e.name or (e.path or "").rstrip("/").rsplit("/", 1)[-1]) for e in entries
+                                  if not e.is_directory) if n and not n.startswith("."))
 
     def write(self, name: str, data: bytes) -> None:
-        self.files.upload(f"{self.root}/{name}", io.BytesIO(data), overwrite=True)
+        from databricks.sdk.errors import NotFound
+
+        try:
+            self._write(name, data)
+        except NotFound:
+            if self._on_missing_volume is None:
+                raise
+            self._on_missing_volume()
+            self._folders.clear()
+            self._write(name, data)
+
+    def _write(self, name: str, data: bytes) -> None:
+        from databricks.sdk.errors import AlreadyExists, ResourceConflict
+
+        folder = name.rsplit("/", 1)[0] if "/" in name else ""
+        if folder and folder not in self._folders:
+            self.files.create_directory(f"{self.root}/{folder}")
+            self._folders.add(folder)
+        try:
+            self.files.upload(f"{self.root}/{name}", io.BytesIO(data), overwrite=False)
+        except (AlreadyExists, ResourceConflict):
+            pass  # written by another run meanwhile: same name, same configuration
 
     def read(self, name: str) -> bytes:
         return self.files.download(f"{self.root}/{name}").contents.read()
@@ -97,7 +134,7 @@ def store_for(wh: Warehouse, data_dir: str | Path | None = None) -> BackupStore:
     from ..warehouse.duckdb_backend import DuckDBWarehouse
 
     if isinstance(wh, DatabricksWarehouse):
-        return VolumeStore(wh.client.files, f"{wh.volume_path}/{FOLDER}")
+        return VolumeStore(wh.client.files, f"{wh.volume_path}/{FOLDER}", wh.create_volume)
     if data_dir is None:
         if not isinstance(wh, DuckDBWarehouse) or wh.path == ":memory:":
             raise BackupError("no folder for backups: give the data folder")

@@ -203,12 +203,14 @@ def missing_tables(identifiers: Iterable[str], lookup: TableLookup) -> list[str]
 
 def warehouse_table_lookup(wh: Warehouse) -> TableLookup:
     """Table existence through the product's warehouse: the embedded DuckDB file, or Unity Catalog's
-    ``<catalog>.information_schema.tables`` on the Databricks SQL warehouse (one statement per catalog; a catalog
-    that does not exist or is not visible to the principal holds none of them)."""
+    ``<catalog>.information_schema.tables`` on the Databricks SQL warehouse (one statement per catalog, the catalog a
+    validated identifier, the schemas a bound parameter). A catalog that does not exist holds none of them; one the
+    principal may not use is an error naming the grant (not a list of tables wrongly called missing); a name that is
+    not plain identifiers is reported missing without reaching SQL."""
     from ..warehouse.databricks_backend import DatabricksWarehouse
     from ..warehouse.duckdb_backend import DuckDBWarehouse
     from ..warehouse.naming import TableNames
-    from ..warehouse.statements import INLINE, StatementFailed
+    from ..warehouse.statements import INLINE, StatementFailed, api_parameters
 
     if isinstance(wh, DuckDBWarehouse):
         def duck(wanted: set[TableName]) -> set[TableName]:
@@ -226,22 +228,48 @@ def warehouse_table_lookup(wh: Warehouse) -> TableLookup:
             found: set[TableName] = set()
             for catalog in sorted({n[0] for n in wanted}):
                 if not IDENTIFIER_RE.match(catalog):
-                    continue
+                    continue  # not a plain identifier: never reaches SQL text, and is reported missing
                 schemas = sorted({n[1] for n in wanted if n[0] == catalog and IDENTIFIER_RE.match(n[1])})
                 if not schemas:
                     continue
-                listed = ", ".join(f"'{s}'" for s in schemas)  # validated identifiers only
-                text = (f"SELECT lower(table_schema) AS table_schema, lower(table_name) AS table_name "  # noqa: S608
-                        f"FROM `{catalog}`.information_schema.tables WHERE lower(table_schema) IN ({listed})")
+                params = {"schemas": ",".join(schemas)}
                 try:
-                    rows = wh.runner.run(text, [], {"genie_obs_sql": "promotion: target tables exist"},
+                    rows = wh.runner.run(tables_query(catalog), api_parameters(params, ["schemas"]),
+                                         {**wh.tags, "genie_obs_sql": "promotion: target tables exist"},
                                          f"tables of catalog {catalog}", INLINE).to_pylist()
-                except StatementFailed:
-                    continue  # no such catalog, or no USE CATALOG on it: none of its tables can be used
+                except StatementFailed as exc:
+                    if _catalog_not_found(exc):
+                        continue  # no such catalog: none of its tables can be used
+                    if _permission_denied(exc):
+                        raise PromotionError(f"cannot check that the tables of catalog {catalog} exist: the "
+                                             f"product's principal lacks a privilege on it (SQLSTATE {exc.sql_state or '-'}); "
+                                             f"grant it USE CATALOG on {catalog} and USE SCHEMA on "
+                                             f"{', '.join(f'{catalog}.{s}' for s in schemas)}") from None
+                    raise PromotionError(f"cannot check that the tables of catalog {catalog} exist: {exc}") from None
                 found |= {(catalog, r["table_schema"], r["table_name"]) for r in rows}
             return {n for n in wanted if n in found}
         return databricks
     raise PromotionError(f"cannot check tables on warehouse back end {wh.backend!r}")
+
+
+def tables_query(catalog: str) -> str:
+    """The statement listing the tables and views of ``catalog`` in the schemas bound as ``:schemas`` (comma-separated,
+    lowercase): ``<catalog>.information_schema.tables`` of Unity Catalog. The catalog is an identifier (validated,
+    quoted); the schemas are a bound value."""
+    if not IDENTIFIER_RE.match(catalog):
+        raise PromotionError(f"catalog {catalog!r} is not a plain identifier")
+    return (f"SELECT lower(table_schema) AS table_schema, lower(table_name) AS table_name "  # noqa: S608 (validated)
+            f"FROM `{catalog}`.information_schema.tables "
+            "WHERE array_contains(split(:schemas, ','), lower(table_schema))")
+
+
+def _catalog_not_found(exc: Any) -> bool:
+    """Databricks' NO_SUCH_CATALOG_EXCEPTION (SQLSTATE 42704; every catalog has an information_schema)."""
+    return (exc.sql_state or "") == "42704" or "NO_SUCH_CATALOG" in str(exc)
+
+
+def _permission_denied(exc: Any) -> bool:
+    return (exc.sql_state or "") == "42501" or any(k in str(exc) for k in ("PERMISSION_DENIED", "INSUFFICIENT_PERMISSIONS"))
 
 
 @dataclass

@@ -154,6 +154,8 @@ class Scenario:
     workspaces_latest: list[dict[str, Any]]
     # Times at which a person's audited action carried a message's id (filled by the generator).
     person_touches: dict[tuple[str, str], list[dt.datetime]] = field(default_factory=dict)
+    # Who asked through the API without being a scenario user (a test-asker service principal): user id -> identity.
+    api_askers: dict[int, str] = field(default_factory=dict)
 
     @property
     def end(self) -> dt.datetime:
@@ -170,7 +172,7 @@ class Scenario:
         discoverable when a person (never the ingestion principal) read, rated or commented on it; its asker
         is the person who asked it; its date is the first day a person touched it.
         """
-        emails = {u.user_id: u.email for u in self.users}
+        emails = {**self.api_askers, **{u.user_id: u.email for u in self.users}}
         out: dict[tuple[str, str], ExpectedMessage] = {}
         for m in self.messages:
             if workspace_ids is not None and m.workspace_id not in workspace_ids:

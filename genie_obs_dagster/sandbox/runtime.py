@@ -13,18 +13,23 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from ..lifecycle.conversations import ASKER_CLIENT_ID_ENV, ASKER_CLIENT_SECRET_ENV
 from ..settings import Settings, parse_settings
 from ..warehouse import TableNames, WarehouseError
 from ..warehouse.duckdb_backend import DuckDBWarehouse
 from . import scenario_params
 from .model import Scenario
 from .scenario import generate
-from .server import SimConfig, SimulatedDatabricks, WorkspaceFaults, loopback_ports
+from .server import Principal, SimConfig, SimulatedDatabricks, WorkspaceFaults, loopback_ports
 from .server.sql_types import SqlWarehouseConfig
 from .simulated_tables import SimulatedTables
 from .system_tables import SandboxTables, load_system_tables
 
 log = logging.getLogger(__name__)
+
+# The sandbox's test-asker service principal (``genie-obs generate-conversations`` asks as it, never as the ingestion
+# principal, whose events the audit path ignores). Sandbox credentials, not a secret: a simulated workspace only.
+TEST_ASKER = Principal.test_asker("genie-obs-test-asker", "sandbox-test-asker-secret")
 
 
 @dataclass
@@ -81,7 +86,7 @@ def start_sandbox(settings: Settings, today: dt.date | None = None, export_crede
         raise ValueError(f"workspaces {missing} need loopback URLs like http://127.0.0.1:8781 to be simulated")
     rps = settings.sandbox.requests_per_second or None
     sim = SimulatedDatabricks(scenario, SimConfig(ports=ports, faults=WorkspaceFaults(requests_per_second=rps),
-                                                  **_sql_config(settings)))
+                                                  principals=(TEST_ASKER,), **_sql_config(settings)))
     try:
         sim.start()
     except OSError as exc:
@@ -93,6 +98,8 @@ def start_sandbox(settings: Settings, today: dt.date | None = None, export_crede
         if creds.client_id.env and creds.client_secret.env:
             os.environ[creds.client_id.env] = sim.client_id
             os.environ[creds.client_secret.env] = sim.client_secret
+        os.environ[ASKER_CLIENT_ID_ENV] = TEST_ASKER.client_id
+        os.environ[ASKER_CLIENT_SECRET_ENV] = TEST_ASKER.client_secret
     names = TableNames.from_settings(settings)
     if settings.warehouse.backend == "databricks":
         wh: SandboxTables = SimulatedTables(sim.sql_engine, names)
@@ -150,10 +157,12 @@ SANDBOX_PORT_ENV = "GENIE_OBS_SANDBOX_PORT_{}"
 
 def env_file_lines(box: Sandbox) -> list[str]:
     """What a running sandbox puts in ``.env`` for the code location (``dg dev`` loads it for the project, over
-    the environment): the sandbox's (non-secret) credentials under the names the settings give them, and the
-    port each simulated workspace listens on, so the code location calls the workspaces this sandbox serves."""
+    the environment): the sandbox's (non-secret) credentials under the names the settings give them, the test
+    asker's (for ``genie_generate_conversations``), and the port each simulated workspace listens on, so the code
+    location calls the workspaces this sandbox serves."""
     creds = box.settings.credentials
-    lines = [f"{creds.client_id.env}={box.sim.client_id}", f"{creds.client_secret.env}={box.sim.client_secret}"]
+    lines = [f"{creds.client_id.env}={box.sim.client_id}", f"{creds.client_secret.env}={box.sim.client_secret}",
+             f"{ASKER_CLIENT_ID_ENV}={TEST_ASKER.client_id}", f"{ASKER_CLIENT_SECRET_ENV}={TEST_ASKER.client_secret}"]
     for i, ws in enumerate(box.settings.workspaces, start=1):
         if ws.id in box.sim.urls:
             lines.append(f"{SANDBOX_PORT_ENV.format(i)}={urlsplit(box.sim.urls[ws.id]).port}")

@@ -50,6 +50,14 @@ class Principal:
         return cls(application_id, secret, application_id, _numeric_id(application_id), "genie-obs ingestion", True)
 
     @classmethod
+    def test_asker(cls, application_id: str, secret: str) -> Principal:
+        """A service principal of its own for test questions (``genie-obs generate-conversations``): it may use the
+        spaces, not manage them, and its audited actions make messages discoverable, as any principal's but the
+        ingestion principal's do."""
+        return cls(application_id, secret, application_id, _numeric_id(application_id), "genie-obs test asker",
+                   can_manage=False, person=True)
+
+    @classmethod
     def for_user(cls, user: User, secret: str = DEFAULT_SECRET, *, can_manage: bool = False) -> Principal:
         """A person of the scenario (client id ``user-<id>``), e.g. to ask questions as that user."""
         return cls(f"user-{user.user_id}", secret, user.email, user.user_id, user.display_name, can_manage, person=True)

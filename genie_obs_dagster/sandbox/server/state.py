@@ -89,6 +89,7 @@ class WorkspaceState:
             conversation: Conversation | None = None) -> tuple[Conversation, Message]:
         """A question asked through the API: a new message (and conversation), answered after a delay."""
         gen, wid = self._gen, self.workspace.workspace_id
+        self.scenario.api_askers.setdefault(asker.user_id, asker.email)
         if conversation is None:
             conversation = Conversation(wid, space.space_id, gen.ids.hex32(), asker.user_id, content, now)
             self.scenario.conversations.append(conversation)
