@@ -155,8 +155,10 @@ class WarehouseResource(dg.ConfigurableResource):
                                memory_limit_mb=self.duckdb_memory_limit_mb)
 
 
-def run_tags(context: dg.OpExecutionContext) -> dict[str, str]:
-    """Query tags of a run's statements: what a platform team groups warehouse cost by in system.query.history."""
+def run_tags(context: dg.OpExecutionContext | dg.AssetCheckExecutionContext) -> dict[str, str]:
+    """Query tags of a run's statements: what a platform team groups warehouse cost by in system.query.history.
+    Any step's context (an asset's, an op's, a standalone asset check's) is read through its op context."""
+    context = getattr(context, "op_execution_context", context)
     tags = {"dagster_run_id": context.run.run_id, "dagster_job": context.job_name}
     try:
         keys = sorted(k.to_user_string() for k in context.selected_asset_keys)

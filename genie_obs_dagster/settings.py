@@ -354,7 +354,7 @@ class DatabricksWarehouseSettings(_Strict):
 
     host: str = Field(json_schema_extra=dict(pattern=r"^https?://[^/?#@\s]+/?$"))
     warehouse_id: str = Field(json_schema_extra=dict(pattern=r"^[0-9a-f]{16}$"))
-    # UC volume in the target schema where Python rows are staged as Parquet
+    # UC volume in the target schema: Python rows staged as Parquet (staging/) and space backups (space_backups/)
     volume: str = Field("genie_obs_staging", json_schema_extra=IDENTIFIER_SCHEMA)
     credentials: Credentials | None = None  # default: the top-level credentials
     wait_timeout_s: int = 10            # the API's synchronous wait per statement: 0 or 5-50

@@ -4,7 +4,11 @@ CSV, open a link. Every figure read from the page is compared with the ground tr
 (``test_marts.truth``: computed from the scenario alone), never with the page's own data.
 
 The scenario (``test_marts.world``): 2 workspaces x 5 days (2026-03-02 to 03-06), 112 messages, a deleted space,
-a message still in progress, one space reconfigured (2 versions). Screenshots: ``browser.SCREENSHOTS``.
+a message still in progress, one space reconfigured (2 versions). The space lifecycle (benchmark accuracy, before
+and after each configuration change) and the CSV's formula guard read a second page, from a pipeline run with
+configuration changes, eval runs and questions that look like spreadsheet formulas
+(``test_dashboard_figures.lifecycle_world``): its figures are compared with the marts' rows. Screenshots:
+``browser.SCREENSHOTS``.
 """
 
 from __future__ import annotations
@@ -19,6 +23,16 @@ import pytest
 from genie_obs_dagster.sandbox.server.wire import SQL_STATUSES
 
 from .browser import Browser, chromium_or_skip
+from .conftest import WORKSPACES
+from .test_dashboard_figures import (
+    EVAL_DAYS,
+    HOSTILE,
+    LIFECYCLE_CHANGES,
+    Lifecycle,
+    change_rows,
+    lifecycle_world,
+    run_rows,
+)
 from .test_marts import Truth, World, close, dashboard_file, percentile_cont, rate, truth, world  # noqa: F401
 
 ISO = dt.date.isoformat
@@ -27,7 +41,8 @@ ISO = dt.date.isoformat
 @pytest.fixture(scope="module")
 def browser(request: pytest.FixtureRequest) -> Iterator[Browser]:
     chromium = chromium_or_skip()
-    request.getfixturevalue("page")  # the scenario's run first: Dagster and Playwright's event loop stay apart
+    request.getfixturevalue("page")  # the pipeline runs first: Dagster and Playwright's event loop stay apart
+    request.getfixturevalue("lifecycle")
     b = Browser(chromium)
     yield b
     b.close()
@@ -36,6 +51,11 @@ def browser(request: pytest.FixtureRequest) -> Iterator[Browser]:
 @pytest.fixture(scope="module")
 def page(world: World) -> Path:  # noqa: F811
     return dashboard_file(world)
+
+
+@pytest.fixture(scope="module")
+def lifecycle(tmp_path_factory: pytest.TempPathFactory) -> Lifecycle:
+    return lifecycle_world(tmp_path_factory)
 
 
 @pytest.fixture(scope="module")
@@ -315,13 +335,24 @@ def test_the_leaderboard_ranks_spaces_across_workspaces_sorts_and_exports_what_i
     assert dict(zip(keys, askers, strict=True)) == {k: len(v) for k, v in per_space_askers.items()}
 
 
+FORMULA_FIRST = ("=", "+", "-", "@", "\t", "\r")  # a text cell starting so gets a ' in the CSV
+
+
+def pts(v: float) -> str:
+    """A change of a ratio as the page shows it."""
+    return ("+" if v > 0 else "−" if v < 0 else "±") + f"{abs(100 * v):.1f} pts"
+
+
 def shown_as(value: str, text: str) -> bool:
-    """A CSV value (unformatted) is what the table cell shows once formatted."""
+    """A CSV value (unformatted) is what the table cell shows once formatted; a text that a spreadsheet would take
+    for a formula has a ' before it in the CSV."""
     if value == text or (value == "" and text == "–"):
         return True
-    if re.fullmatch(r"-?\d+(\.\d+)?", value):
+    if value.startswith("'") and value[1:] == text and text.startswith(FORMULA_FIRST):
+        return True
+    if re.fullmatch(r"-?\d+(\.\d+)?(e-?\d+)?", value):
         v = float(value)
-        return text in (f"{v:,.0f}", f"{100 * v:.1f}%")
+        return text in (f"{v:,.0f}", f"{100 * v:.1f}%", pts(v))
     found = re.fullmatch(r"(\d{4}-\d\d-\d\d)T(\d\d:\d\d):\d\d\+00:00", value)
     return bool(found) and text == f"{found.group(1)} {found.group(2)} UTC"
 
@@ -384,6 +415,114 @@ def test_a_link_opens_the_same_view(browser: Browser, page: Path, world: World, 
         assert b.table("space-leaderboard")["total"] == len({(x.m.workspace_id, x.m.space_id) for x in everything.values()})
     finally:
         other.close()
+
+
+# -- the space lifecycle and the CSV's formula guard (the lifecycle page) -----------------------------------------
+
+
+def csv_is(rows: list[list[str]], want: list[list[object]]) -> None:
+    """CSV rows (after the header) hold exactly these values: numbers as numbers, None as empty, texts as is."""
+    assert len(rows) == len(want), (rows, want)
+    for got, expected in zip(rows, want, strict=True):
+        for text, v in zip(got, expected, strict=True):
+            if v is None:
+                assert text == "", (got, expected)
+            elif isinstance(v, (int, float)) and not isinstance(v, bool):
+                assert not text.startswith("'") and float(text) == v, (got, expected)  # numbers are never prefixed
+            else:
+                assert text == v, (got, expected)
+
+
+def shown_like_its_csv(b: Browser, table_id: str, skip: tuple[str, ...] = ()) -> list[list[str]]:
+    """The table's CSV, after checking that every cell shown is its CSV value formatted."""
+    table, rows = b.table(table_id), b.download_csv(table_id)
+    assert rows[0] == table["headers"] and len(rows) - 1 == table["total"] == len(table["rows"])
+    for csv_row, shown in zip(rows[1:], table["rows"], strict=True):
+        for col, value, text in zip(rows[0], csv_row, shown, strict=True):
+            assert col in skip or shown_as(value, text), (table_id, col, value, text)
+    return rows[1:]
+
+
+def test_a_space_page_shows_its_benchmark_accuracy_and_how_it_did_around_each_change(
+        browser: Browser, lifecycle: Lifecycle) -> None:
+    b, L = browser, lifecycle
+    ws = next(iter(LIFECYCLE_CHANGES))
+    space = next(s for w, s in L.changed if w == ws)
+    key = f"{ws}/{space}"
+    runs = [r for r in run_rows(L.runs) if (r["workspace_id"], r["space_id"]) == (ws, space)]
+    changes = [r for r in change_rows(L.changes) if (r["workspace_id"], r["space_id"]) == (ws, space)]
+    assert len(runs) >= 2 and len(changes) == 1
+    b.open(L.page, f"ws=all&tab=space&space={key}")
+    figure = b.page.locator('[data-figure="accuracy"]')
+    latest = runs[-1]
+    assert float(figure.get_attribute("data-value")) == latest["accuracy"]
+    assert float(figure.get_attribute("data-change")) == latest["accuracy_change"] == latest["accuracy"] - runs[-2]["accuracy"]
+    assert figure.inner_text().startswith(f"{100 * latest['accuracy']:.1f}%")
+    points = b.page.eval_on_selector_all("#page-space circle.run", "cs => cs.map(c => [c.dataset.run, c.dataset.accuracy])")
+    assert [(int(n), float(a)) for n, a in points] == [(r["run_number"], r["accuracy"]) for r in runs]
+    marks = b.page.eval_on_selector_all("#page-space svg.chart .mark text", "ts => ts.map(t => t.textContent)")
+    assert marks == ["v2", "v2"]  # the change, on the questions chart and on the accuracy chart
+    csv_is(shown_like_its_csv(b, "space-evals"), [
+        [r["finished_at"], r["run_number"], r["num_questions"], r["num_correct"], r["num_needs_review"], r["num_bad"],
+         r["accuracy"], r["accuracy_change"]] for r in reversed(runs)])
+    impact = ("questions_before", "questions_after", "success_rate_before", "success_rate_after", "success_rate_change",
+              "negative_feedback_rate_before", "negative_feedback_rate_after", "negative_feedback_rate_change")
+    csv_is(shown_like_its_csv(b, "space-changes", skip=("What changed",)),
+           [[r["changed_at"], r["version_number"], r["diff_summary"], *(r[k] for k in impact)] for r in changes])
+    assert b.table("space-changes")["rows"][0][2] == "tables −1; text instructions ~1"
+    b.screenshot("space-lifecycle")
+    # a range holding the change and the latest run only: that run's accuracy, its change still vs the run before
+    lo = dt.date.fromisoformat(changes[0]["changed_at"][:10])
+    choose_range(b, lo, lo + dt.timedelta(days=3))
+    in_range = [r for r in runs if r["run_date"] >= ISO(lo)]
+    assert in_range and len(in_range) < len(runs)
+    assert (int(figure.get_attribute("data-runs")), float(figure.get_attribute("data-value"))) == (len(in_range), in_range[-1]["accuracy"])
+    assert float(figure.get_attribute("data-change")) == in_range[-1]["accuracy_change"]
+    assert b.table("space-changes")["total"] == 1
+    # ... and one after the change and the runs: nothing of either
+    choose_range(b, lo + dt.timedelta(days=2), lo + dt.timedelta(days=3))
+    assert figure.count() == 0 and b.table("space-evals") is None and b.table("space-changes") is None
+    assert "No benchmark run started in this date range" in b.page.inner_text("#page-space")
+    choose_preset(b, "all")
+    # spaces without runs say why
+    for (w, s), why in ((L.no_benchmarks, "no benchmark questions"), (L.schedule_off, "evals: section of the settings")):
+        b.open(L.page, f"ws=all&tab=space&space={w}/{s}")
+        assert why in b.page.inner_text('[data-note="no-evals"]')
+    # every space's changes and latest accuracy, on the configuration page, per workspace
+    every = change_rows(L.changes)
+    b.open(L.page, "ws=all&tab=config")
+    keys = b.page.eval_on_selector_all('table[data-table="config-impact"] a[data-space]', "els => els.map(e => e.dataset.space)")
+    assert keys == [f"{r['workspace_id']}/{r['space_id']}" for r in every]
+    rows = shown_like_its_csv(b, "config-impact", skip=("What changed",))
+    csv_is([r[3:] for r in rows], [[r["version_number"], r["diff_summary"], *(r[k] for k in impact)] for r in every])
+    latest_runs = {f"{r['workspace_id']}/{r['space_id']}": r for r in run_rows(L.runs) if r["is_latest"]}
+    keys = b.page.eval_on_selector_all('table[data-table="accuracy-by-space"] a[data-space]', "els => els.map(e => e.dataset.space)")
+    assert sorted(keys) == sorted(latest_runs)
+    rows = shown_like_its_csv(b, "accuracy-by-space")
+    csv_is([r[2:] for r in rows], [[latest_runs[k]["accuracy"], latest_runs[k]["accuracy_change"], latest_runs[k]["num_questions"],
+                                    len(EVAL_DAYS), latest_runs[k]["finished_at"]] for k in keys])
+    b.screenshot("config-lifecycle")
+    other = WORKSPACES[1]
+    b.after(lambda: b.page.select_option("#ws-filter", other))
+    assert b.table("config-impact")["total"] == sum(r["workspace_id"] == other for r in every) == 1
+    assert b.table("accuracy-by-space")["total"] == sum(k.startswith(other) for k in latest_runs) >= 1
+
+
+def test_a_question_that_looks_like_a_formula_stays_text_in_the_csv(browser: Browser, lifecycle: Lifecycle) -> None:
+    """Questions such as =HYPERLINK(...) or @SUM(...) are exported with a ' before them, so a spreadsheet shows them
+    instead of running them; the table shows them as asked, and numbers stay numbers."""
+    b = browser
+    b.open(lifecycle.page, "ws=all&tab=prompts")
+    assert search(b, "payload") == len(HOSTILE)
+    shown = b.table("messages")
+    h = shown["headers"]
+    assert sorted(r[h.index("Question")] for r in shown["rows"]) == sorted(HOSTILE)
+    rows = b.download_csv("messages")
+    assert rows[0] == h
+    assert sorted(r[h.index("Question")] for r in rows[1:]) == sorted("'" + q for q in HOSTILE)
+    for r, cells in zip(rows[1:], shown["rows"], strict=True):
+        assert all(shown_as(v, t) for v, t in zip(r, cells, strict=True) if t and not t.startswith("▶")), (r, cells)
+        assert not r[h.index("Asked")].startswith("'") and (r[h.index("SQL time")] == "" or float(r[h.index("SQL time")]) >= 0)
 
 
 def test_every_page_draws_without_a_script_error(browser: Browser, page: Path) -> None:

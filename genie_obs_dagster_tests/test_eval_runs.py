@@ -12,7 +12,7 @@ import pytest
 from genie_obs_dagster.assets.evals import AS_OF_TAG, EVAL_ASSET, EVAL_CHECK
 from genie_obs_dagster.genie.errors import GenieApiError
 from genie_obs_dagster.lifecycle import evals
-from genie_obs_dagster.resources import GenieResource
+from genie_obs_dagster.resources import GenieResource, open_warehouse
 from genie_obs_dagster.sandbox.server import Fault, SimConfig, WorkspaceFaults
 from genie_obs_dagster.sandbox.server.evals import EvalTiming, benchmark_questions, set_eval_timing, store_of
 from genie_obs_dagster.schedules import (
@@ -44,9 +44,10 @@ class Clock:
         self.now += dt.timedelta(seconds=seconds)
 
 
-def eval_env(api_env_factory: Callable[..., ApiEnv], clock: Clock, ingest: bool = True, **evals_settings: object) -> ApiEnv:
+def eval_env(api_env_factory: Callable[..., ApiEnv], clock: Clock, ingest: bool = True, backend: str = "duckdb",
+             **evals_settings: object) -> ApiEnv:
     config = SimConfig(clock=clock, faults=WorkspaceFaults(requests_per_second=None))
-    env = api_env_factory(config=config, evals={"cron": "0 5 * * 1", **evals_settings})
+    env = api_env_factory(config=config, backend=backend, evals={"cron": "0 5 * * 1", **evals_settings})
     set_eval_timing(env.sim.app(WS).state, TIMING)
     if ingest:
         env.run_range(WS, env.scenario.start_date, env.last_day, "genie_ingest")
@@ -87,10 +88,11 @@ def simulated(env: ApiEnv) -> dict[str, dict]:
                                                          for q in r.questions}} for rid, r in store.runs.items()}
 
 
+@pytest.mark.parametrize("backend", ["duckdb", "databricks"])
 def test_runs_start_for_spaces_with_benchmarks_only_and_are_stored_once_finished(
-        api_env_factory: Callable[..., ApiEnv]) -> None:
+        api_env_factory: Callable[..., ApiEnv], backend: str) -> None:
     clock = Clock(TICK + dt.timedelta(minutes=1))
-    env = eval_env(api_env_factory, clock, ingest=False)
+    env = eval_env(api_env_factory, clock, ingest=False, backend=backend)
     spaces = [s for s in env.scenario.spaces if s.workspace_id == WS]
     without = next(s for s in env.scenario.spaces if s.workspace_id == WS)
     without.serialized_space["benchmarks"] = {"questions": []}  # a space that defines no benchmark
@@ -155,8 +157,22 @@ def test_runs_start_for_spaces_with_benchmarks_only_and_are_stored_once_finished
                     "FROM main.genie_analytics.mart_eval_accuracy")
     assert {(r[0], r[1]) for r in mart} == {(rid, r["space_id"]) for rid, r in stored.items()}
     assert all(r[2] == 1 and r[4] is None and r[5] and r[3] == pytest.approx(stored[r[0]]["accuracy"]) for r in mart)
-    chart = env.wh.query("dashboards/eval_accuracy").to_pylist()
+    with open_warehouse(env.settings) as wh:
+        chart = wh.query("dashboards/eval_accuracy").to_pylist()
     assert {r["eval_run_id"] for r in chart} == set(stored) and all(r["space"] for r in chart)
+
+    # 6. Reruns duplicate nothing: the collection, the mart.
+    tables = ("genie_eval_runs", "genie_eval_results", "mart_eval_accuracy")
+    before = {t: env.rows(f"SELECT COUNT(*) FROM main.genie_analytics.{t}") for t in tables}  # noqa: S608
+    materialize(env, TICK + dt.timedelta(hours=3))
+    assert marts.execute_in_process(instance=env.instance, asset_selection=[dg.AssetKey("mart_eval_accuracy")]).success
+    assert {t: env.rows(f"SELECT COUNT(*) FROM main.genie_analytics.{t}") for t in tables} == before  # noqa: S608
+    assert sorted(env.rows("SELECT eval_run_id, space_id, run_number, accuracy, previous_accuracy, is_latest "
+                           "FROM main.genie_analytics.mart_eval_accuracy")) == sorted(mart)
+    if backend == "databricks":  # every value travelled as a bound parameter, nothing was left in the volume
+        texts = [s.statement for s in env.sim.sql_statements()]
+        assert not any(WS in t or rid in t for t in texts for rid in stored)
+        assert not list(env.sim.volumes.root.rglob("*.parquet"))
 
 
 def test_the_check_warns_when_accuracy_drops_beyond_the_margin(api_env_factory: Callable[..., ApiEnv]) -> None:

@@ -15,6 +15,7 @@ from genie_obs_dagster.assets.generated import CHECK_JOB, CHECK_NAME, GENERATE_J
 from genie_obs_dagster.genie.auth import OAuthTokenSource
 from genie_obs_dagster.genie.client import ClientSettings, GenieClient
 from genie_obs_dagster.lifecycle import conversations as C
+from genie_obs_dagster.resources import open_warehouse
 from genie_obs_dagster.sandbox.server import Principal, SimConfig, WorkspaceFaults
 from genie_obs_dagster.sandbox.server.faults import Fault
 from genie_obs_dagster.sandbox.system_tables import load_system_tables
@@ -52,12 +53,12 @@ def fake() -> FakeTime:
 @pytest.fixture
 def make_env(api_env_factory: Callable[..., ApiEnv], fake: FakeTime,
              monkeypatch: pytest.MonkeyPatch) -> Callable[..., ApiEnv]:
-    def make(questions_per_window: int = 5, faults: tuple[Fault, ...] = ()) -> ApiEnv:
+    def make(questions_per_window: int = 5, faults: tuple[Fault, ...] = (), backend: str = "duckdb") -> ApiEnv:
         config = SimConfig(clock=fake.now, answer_delay_s=0.5, audit_delay_s=60.0, principals=(ASKER,),
                            answer_status=lambda content: "FAILED" if "churn" in content.lower() else "COMPLETED",
                            faults=WorkspaceFaults(requests_per_second=None, questions_per_window=questions_per_window,
                                                   question_window_s=60.0, limits_clock=fake.monotonic, faults=faults))
-        env = api_env_factory(config=config)
+        env = api_env_factory(config=config, backend=backend)
         monkeypatch.setenv(C.ASKER_CLIENT_ID_ENV, ASKER.client_id)
         monkeypatch.setenv(C.ASKER_CLIENT_SECRET_ENV, ASKER.client_secret)
         return env
@@ -80,11 +81,12 @@ def run_generator(env: ApiEnv, fake: FakeTime, **options: Any) -> C.Outcome:
     reader = GenieClient(WS, url, OAuthTokenSource(url, env.sim.client_id, env.sim.client_secret),
                          ClientSettings(rate_per_s=1000), sleep=fake.sleep, clock=fake.monotonic)
     asker, asked_as = C.asker_client(env.settings, opts, clock=fake.monotonic, sleep=fake.sleep)
-    env.wh.ensure_schema()
     try:
-        return C.generate(env.settings, opts, reader, asker, asked_as, generation_id="gen-1",
-                          sink=lambda rows: env.wh.merge_rows(C.TABLE, C.rows_table(rows), C.KEYS),
-                          clock=fake.monotonic, sleep=fake.sleep, now=fake.now)
+        with open_warehouse(env.settings) as wh:  # as the command does, on either back end
+            wh.ensure_schema()
+            return C.generate(env.settings, opts, reader, asker, asked_as, generation_id="gen-1",
+                              sink=lambda rows: wh.merge_rows(C.TABLE, C.rows_table(rows), C.KEYS),
+                              clock=fake.monotonic, sleep=fake.sleep, now=fake.now)
     finally:
         reader.close()
         asker.close()
@@ -97,9 +99,10 @@ def ingest_and_check(env: ApiEnv) -> Any:
     return evaluation
 
 
+@pytest.mark.parametrize("backend", ["duckdb", "databricks"])
 def test_generated_questions_respect_the_limit_and_are_found_by_the_audit_path(make_env: Callable[..., ApiEnv],
-                                                                                  fake: FakeTime) -> None:
-    env = make_env()
+                                                                                  fake: FakeTime, backend: str) -> None:
+    env = make_env(backend=backend)
     space_id = space_with_questions(env)
     out = run_generator(env, fake, space_ids=(space_id,), questions=3, follow_ups=2)
 
@@ -130,11 +133,16 @@ def test_generated_questions_respect_the_limit_and_are_found_by_the_audit_path(m
     assert evaluation.metadata["generated_messages"].value == 9 and evaluation.metadata["not_found"].value == 0
     ids = {"ids": ",".join(r["message_id"] for r in out.rows)}
     details = dict(env.rows("SELECT message_id, status FROM main.genie_analytics.message_details "
-                            "WHERE list_contains(string_split(:ids, ','), message_id)", ids))
+                            "WHERE array_contains(split(:ids, ','), message_id)", ids))
     assert details == {r["message_id"]: r["final_status"] for r in out.rows}
     askers = {a for (a,) in env.rows("SELECT DISTINCT asker_email FROM main.genie_analytics.genie_messages_to_fetch "
-                                     "WHERE list_contains(string_split(:ids, ','), message_id)", ids)}
+                                     "WHERE array_contains(split(:ids, ','), message_id)", ids)}
     assert askers == {ASKER.identity}
+    if backend == "databricks":  # the check's statement carries the run's query tags; every id a bound value
+        checks = [s for s in env.sim.sql_statements() if {"key": "genie_obs_sql", "value":
+                  f"sql/{C.CHECK_SQL}.sql"} in s.query_tags]
+        assert checks and all({t["key"] for t in s.query_tags} >= {"dagster_run_id", "dagster_job"} for s in checks)
+        assert not any(r["message_id"] in s.statement for s in env.sim.sql_statements() for r in out.rows)
 
 
 def test_check_names_a_message_whose_audit_rows_have_not_arrived(make_env: Callable[..., ApiEnv],
@@ -207,11 +215,13 @@ def test_bad_options_name_the_option_and_what_is_allowed(make_env: Callable[...,
         C.asker_client(env.settings, C.GenerateOptions(workspace_id=WS))
 
 
-def test_the_job_generates_and_records(api_env_factory: Callable[..., ApiEnv], monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("backend", ["duckdb", "databricks"])
+def test_the_job_generates_and_records(api_env_factory: Callable[..., ApiEnv], monkeypatch: pytest.MonkeyPatch,
+                                       backend: str) -> None:
     """The Dagster job end to end on real clocks (answers after 0.2 s, so one poll each)."""
     config = SimConfig(answer_delay_s=0.2, principals=(ASKER,), answer_status=lambda content: "COMPLETED",
                        faults=WorkspaceFaults(requests_per_second=None))
-    env = api_env_factory(config=config)
+    env = api_env_factory(config=config, backend=backend)
     monkeypatch.setenv(C.ASKER_CLIENT_ID_ENV, ASKER.client_id)
     monkeypatch.setenv(C.ASKER_CLIENT_SECRET_ENV, ASKER.client_secret)
     space_id = space_with_questions(env)

@@ -218,6 +218,91 @@ def test_the_space_page_filters_every_dataset_it_shows_by_space(dashboard: dict[
         assert lakeview.SPACE_NAME in columns[q["query"]["datasetName"]]
 
 
+def _range_subjects(sql: str) -> set[str]:
+    """What the dataset's date range restricts: the left side of each ``BETWEEN :date_range.min AND ...max``."""
+    tree = sqlglot.parse_one(sql, read="databricks")
+    return {b.this.sql("databricks") for b in tree.find_all(exp.Between)
+            if b.args["low"].sql("databricks") == ":date_range.min"}
+
+
+def test_the_space_page_charts_benchmark_accuracy_and_the_impact_of_configuration_changes(
+        dashboard: dict[str, Any]) -> None:
+    widget = by_name(dashboard)
+    page = next(p for p in dashboard["pages"] if p["name"] == "space_detail")
+    on_page = {i["widget"]["name"] for i in page["layout"]}
+    assert {"space_accuracy", "space_accuracy_latest", "space_change_impact"} <= on_page
+
+    # Accuracy over time: a line of each run's accuracy (x: when it finished), one series per space.
+    chart = widget["space_accuracy"]
+    (q,) = chart["queries"]
+    assert q["query"]["datasetName"] == "space_eval_accuracy" and not q["query"]["disaggregated"]
+    assert {f["name"]: f["expression"] for f in q["query"]["fields"]} == {
+        "finished_at": "`finished_at`", "avg(accuracy)": "AVG(`accuracy`)", "space_name": "`space_name`"}
+    enc = chart["spec"]["encodings"]
+    assert (chart["spec"]["widgetType"], chart["spec"]["version"]) == ("line", 3)
+    assert (enc["x"]["fieldName"], enc["x"]["scale"]["type"]) == ("finished_at", "temporal")
+    assert (enc["y"]["fieldName"], enc["y"]["scale"]["type"]) == ("avg(accuracy)", "quantitative")
+    assert enc["color"]["fieldName"] == "space_name"
+
+    def columns(name: str) -> list[str]:
+        spec = widget[name]["spec"]
+        assert (spec["widgetType"], spec["version"]) == ("table", 2)
+        assert widget[name]["queries"][0]["query"]["disaggregated"]
+        return [c["fieldName"] for c in spec["encodings"]["columns"]]
+
+    assert widget["space_accuracy_latest"]["queries"][0]["query"]["datasetName"] == "space_eval_latest"
+    assert {"finished_at", "accuracy", "previous_accuracy", "accuracy_change"} <= set(columns("space_accuracy_latest"))
+    assert widget["space_change_impact"]["queries"][0]["query"]["datasetName"] == "config_change_impact"
+    assert columns("space_change_impact")[:3] == ["changed_at", "version_number", "diff_summary"]
+    assert {f"{m}_{w}" for m in ("questions", "success_rate", "negative_feedback_rate") for w in ("before", "after")} \
+        | {"success_rate_change"} <= set(columns("space_change_impact"))
+
+    # Bound to the space filter and to the date range; a change is dated by its UTC day, a run by run_date.
+    new = {"space_eval_accuracy", "space_eval_latest", "config_change_impact"}
+    space = {q["query"]["datasetName"] for q in widget["space_filter"]["queries"]}
+    dated = {q["query"]["datasetName"] for q in widget["date_range_filter"]["queries"]}
+    assert new <= space and new <= dated and not new & set(lakeview.UNDATED)
+    sql = dict(lakeview.dataset_queries(dashboard))
+    assert _range_subjects(sql["config_change_impact"]) == {"CAST(changed_at AS DATE)"}
+    for name in ("space_eval_accuracy", "space_eval_latest"):
+        (subject,) = _range_subjects(sql[name])
+        assert subject.split(".")[-1] == "run_date", name
+    note = " ".join(next(i["widget"] for i in page["layout"] if i["widget"]["name"] == "space_note")
+                    ["multilineTextboxSpec"]["lines"])
+    assert "configuration changes" in note and "benchmark runs" in note and "date range" in note
+
+
+def test_the_configuration_page_shows_every_change_with_its_impact_and_accuracy_by_space(
+        dashboard: dict[str, Any]) -> None:
+    widget = by_name(dashboard)
+    page = next(p for p in dashboard["pages"] if p["name"] == "space_configuration")
+    on_page = {i["widget"]["name"]: i["widget"] for i in page["layout"]}
+    impact = on_page["change_impact"]
+    assert impact["queries"][0]["query"]["datasetName"] == "config_change_impact"
+    cols = [c["fieldName"] for c in impact["spec"]["encodings"]["columns"]]
+    assert cols[:2] == ["space", "workspace_name"] and {"diff_summary", "success_rate_before", "success_rate_after",
+                                                        "success_rate_change", "diff_json"} <= set(cols)
+    latest = on_page["accuracy_latest"]
+    assert latest["queries"][0]["query"]["datasetName"] == "space_eval_latest"
+    assert {"space", "workspace_name", "accuracy", "accuracy_change"} <= {c["fieldName"] for c in
+                                                                        latest["spec"]["encodings"]["columns"]}
+    assert on_page["accuracy_by_space"]["spec"]["encodings"]["color"]["fieldName"] == lakeview.SPACE_NAME
+    workspace = {q["query"]["datasetName"] for q in widget["workspace_filter"]["queries"]}
+    assert {"config_change_impact", "space_eval_accuracy", "space_eval_latest"} <= workspace
+    note = " ".join(on_page["config_note"]["multilineTextboxSpec"]["lines"])
+    assert "date range" in note and "changes" in note and "Benchmark accuracy" in note
+
+
+def test_every_shared_dataset_is_on_lakeview_or_local_only_with_a_reason(dashboard: dict[str, Any]) -> None:
+    """A new shared dataset is either read by a widget (then dated or UNDATED, else publishing fails) or listed in
+    LOCAL_ONLY with the reason Lakeview leaves it out."""
+    on_lakeview = {d["name"] for d in dashboard["datasets"]}
+    shared = {d.name for d in lakeview.ds.DATASETS}
+    assert set(lakeview.LOCAL_ONLY) == shared - on_lakeview and all(lakeview.LOCAL_ONLY.values())
+    assert on_lakeview == (shared - set(lakeview.LOCAL_ONLY)) | {d.name for d in lakeview.LAKEVIEW_DATASETS}
+    assert set(lakeview.RANGE_FILTERED) <= on_lakeview and set(lakeview.UNDATED) <= on_lakeview
+
+
 def test_widgets_fit_the_grid_without_overlapping(dashboard: dict[str, Any]) -> None:
     for page in dashboard["pages"]:
         boxes = [item["position"] for item in page["layout"]]

@@ -328,14 +328,16 @@ def test_benchmark_accuracy_is_the_marts_runs_of_the_range(world: World, days: t
     assert {(r["workspace_id"], r["space_id"]) for r in in_range} == set(spaces)
 
     # Accuracy over time by space (configuration page), and for the selected space (space detail page).
+    # Spaces of different workspaces share titles: the series are per space_name ("title (workspace)").
     by_space = widget_rows(world, "accuracy_by_space", days)
-    assert sorted((r["space"], r["finished_at"], float(r["avg(accuracy)"])) for r in by_space) == \
-        pytest.approx(sorted((r["space_title"], r["finished_at"], float(r["accuracy"])) for r in in_range))
+    assert sorted((r["space_name"], r["finished_at"], round(float(r["avg(accuracy)"]), 9)) for r in by_space) == \
+        sorted((label(world, r["workspace_id"], r["space_id"]), r["finished_at"], round(float(r["accuracy"]), 9))
+               for r in in_range)
     for ws, space_id in spaces:
         mine = [r for r in in_range if (r["workspace_id"], r["space_id"]) == (ws, space_id)]
         got = widget_rows(world, "space_accuracy", days, f"space_name = '{label(world, ws, space_id)}'")
-        assert sorted((r["finished_at"], float(r["avg(accuracy)"])) for r in got) == \
-            pytest.approx(sorted((r["finished_at"], float(r["accuracy"])) for r in mine))
+        assert sorted((r["finished_at"], round(float(r["avg(accuracy)"]), 9)) for r in got) == \
+            sorted((r["finished_at"], round(float(r["accuracy"]), 9)) for r in mine)
 
         # The latest run of the range, and its change from the space's previous run (in the range or not).
         latest = max(mine, key=lambda r: int(r["run_number"]))

@@ -13,9 +13,8 @@ import pytest
 from genie_obs_dagster import cli
 from genie_obs_dagster.assets.space_lifecycle import CHANGES_MART, LIFECYCLE_JOB
 from genie_obs_dagster.genie.spaces import config_hash
-from genie_obs_dagster.lifecycle.backup import doc_hash
+from genie_obs_dagster.lifecycle.backup import VolumeStore, doc_hash
 from genie_obs_dagster.lifecycle.space_diff import config_change_rows
-
 from genie_obs_dagster.sandbox.model import Space
 
 from .conftest import WORKSPACES, ApiEnv
@@ -103,6 +102,9 @@ def test_backups_write_one_file_per_version_and_a_restore_puts_it_back(changed_e
     code = cli.main(["spaces", "restore", "--workspace", WS, "--space", space.space_id, "--version", "abcdef12"])
     _, err = capsys.readouterr()
     assert code == 2 and "error: --version abcdef12: no backup" in err
+    code = cli.main(["spaces", "restore", "--workspace", WS, "--space", "../../etc", "--version", "abcdef12"])
+    _, err = capsys.readouterr()
+    assert code == 2 and "error: --space '../../etc' is not an id" in err  # never a path outside the backups
 
 
 def test_the_config_changes_mart_holds_the_diffs_of_the_history(changed_env) -> None:
@@ -163,3 +165,88 @@ def test_the_config_change_mart_checks_fail_when_its_sql_emits_a_row_twice(
         assert bad["reconciles"].passed is False
     finally:
         sqlmod.parse_file.cache_clear()
+
+
+# Set by the clock when a run writes (and the versions' first/last seen times): differ between any two envs.
+RUN_TIME = {"computed_at", "first_seen_at", "last_seen_at"}
+
+
+def table_rows(env: ApiEnv, table: str) -> list[tuple]:
+    from genie_obs_dagster.warehouse import sql as sqlmod
+
+    cols = [c for c in sqlmod.ddl_columns(table) if c not in RUN_TIME]
+    return sorted(env.rows(f"SELECT {', '.join(cols)} FROM main.genie_analytics.{table}"), key=repr)  # noqa: S608
+
+
+def test_backups_diffs_and_the_changes_mart_on_databricks(api_env_factory: Callable[..., ApiEnv],
+                                                          monkeypatch: pytest.MonkeyPatch,
+                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    """The same history on both back ends gives the same diffs and mart rows; on Databricks the backups are files in
+    the target schema's volume (read back through the Files API), a rerun writes nothing and duplicates nothing, and
+    `genie-obs spaces restore` restores from the volume."""
+    from genie_obs_dagster.resources import open_warehouse
+
+    duck = make_changed_env(api_env_factory)[0]
+    env, space, _, first_hash, refreshes = make_changed_env(api_env_factory, "databricks")
+    for e in (duck, env):
+        run_changes_mart(e)
+    for table in ("genie_space_config_diffs", CHANGES_MART):
+        assert table_rows(env, table) == table_rows(duck, table), table
+    assert len(table_rows(env, CHANGES_MART)) == 1
+
+    # Backups: one file per version in /Volumes/main/genie_analytics/genie_obs_staging/space_backups/<ws>/<space>/.
+    versions = [h for h in history(env) if h["workspace_id"] == WS]
+    assert [files_written(r) for r in refreshes] == [len(versions) - 1, 1]
+    volume = "/Volumes/main/genie_analytics/genie_obs_staging"
+    local = env.sim.volumes.root / "main" / "genie_analytics" / "genie_obs_staging" / "space_backups" / WS
+    assert sorted(p.relative_to(local).as_posix() for p in local.rglob("*.json")) == \
+        sorted(f"{h['space_id']}/{h['config_hash']}.json" for h in versions)
+    duck_root = Path(duck.settings.warehouse.duckdb.path).parent / "space_backups" / WS
+    with open_warehouse(env.settings) as wh:
+        files = wh.client.files  # type: ignore[attr-defined]
+        for h in versions:
+            name = f"{h['space_id']}/{h['config_hash']}.json"
+            doc = json.loads(files.download(f"{volume}/space_backups/{WS}/{name}").contents.read())
+            assert doc["config_hash"] == h["config_hash"] == doc_hash(doc)
+            same = json.loads((duck_root / name).read_text())  # the embedded default's file of the same version
+            assert {k: v for k, v in doc.items() if k not in RUN_TIME} == \
+                {k: v for k, v in same.items() if k not in RUN_TIME}
+        # Two runs racing on one version: the second upload is refused (409) and ignored; the file stays as written.
+        name = f"{WS}/{versions[0]['space_id']}/{versions[0]['config_hash']}.json"
+        kept = (local.parent / name).read_bytes()
+        VolumeStore(files, f"{volume}/space_backups").write(name, b"written by another run")
+        assert (local.parent / name).read_bytes() == kept
+    stamps = {p: p.stat().st_mtime_ns for p in local.rglob("*.json")}
+
+    # Reruns: no backup written again, no diff or mart row added, nothing left in staging.
+    uploads = env.sim.stats(WS).by_kind.get("files_upload", 0)
+    assert uploads >= len(versions)
+    before = {t: table_rows(env, t) for t in ("genie_space_config_diffs", CHANGES_MART)}
+    n = len(env.sim.sql_statements())
+    assert files_written(run_lifecycle(env)) == 0
+    run_changes_mart(env)
+    assert env.sim.stats(WS).by_kind.get("files_upload", 0) == uploads
+    assert {p: p.stat().st_mtime_ns for p in local.rglob("*.json")} == stamps
+    assert {t: table_rows(env, t) for t in before} == before
+    texts = [s.statement for s in env.sim.sql_statements()[n:]]
+    assert texts and not any(WS in t or space.space_id in t for t in texts)  # values are bound parameters
+    assert not list(env.sim.volumes.root.rglob("*.parquet"))
+
+    # The CLI: `spaces backup` finds nothing new in the volume; `spaces restore` restores a version read from it.
+    monkeypatch.setattr(cli, "load_component_settings", lambda _defs: env.settings)
+    capsys.readouterr()
+    assert cli.main(["spaces", "backup", "--workspace", WS]) == 0
+    out, _ = capsys.readouterr()
+    assert f"0 new backup file(s) in {volume}/space_backups" in out
+    code = cli.main(["spaces", "restore", "--workspace", WS, "--space", space.space_id, "--version", first_hash[:12]])
+    out, err = capsys.readouterr()
+    assert code == 0 and "restored configuration" in out, err
+    env.refresh_spaces(WS)
+    assert env.rows("SELECT config_hash FROM main.genie_analytics.genie_space_details WHERE workspace_id = :w "
+                    "AND space_id = :s", {"w": WS, "s": space.space_id}) == [(first_hash,)]
+
+    # A volume dropped since (or never made in a schema someone else created): made again, every backup rewritten.
+    env.sim.volumes.drop_all()
+    assert cli.main(["spaces", "backup", "--workspace", WS]) == 0
+    out, _ = capsys.readouterr()
+    assert f"{len(versions)} new backup file(s)" in out and len(list(local.rglob("*.json"))) == len(versions)

@@ -222,3 +222,47 @@ def test_diff_matches_by_id_then_by_name() -> None:
                                       "changed": [{"name": "a.b.c", "fields": ["description"]}]}}
     # ids differ but the question is the same: same benchmark, unchanged; the hash still tells versions apart
     assert config_hash({"serialized_space": json.dumps(old)}) != config_hash({"serialized_space": json.dumps(new)})
+
+
+def test_databricks_the_simulated_warehouse_answers_which_target_tables_exist(
+        api_env_factory: Callable[..., ApiEnv], monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """On the Databricks back end the tables are looked up in Unity Catalog's information_schema on the SQL
+    warehouse (schemas bound as a parameter): a missing table is named, a missing catalog means all of its tables,
+    a catalog the principal may not use is an error naming the grant; once the table exists the promotion goes."""
+    from genie_obs_dagster.resources import open_warehouse
+    from genie_obs_dagster.sandbox.server import SimConfig
+    from genie_obs_dagster.sandbox.server.sql_types import SqlGrants, SqlWarehouseConfig
+
+    revoked = SqlGrants(frozenset({("USE CATALOG", "secret")}))
+    config = SimConfig(faults=WorkspaceFaults(requests_per_second=None),
+                       sql=SqlWarehouseConfig(catalogs=("main", "system", "prod", "secret"), grants=revoked))
+    env = api_env_factory(config=config, backend="databricks")
+    engine = env.sim.sql_engine
+    source = sales_space(env)
+    wanted = sorted(t.replace("sales.core.", "prod.sales.", 1) for t in tables_of(source))
+    engine.execute("CREATE SCHEMA IF NOT EXISTS prod.sales", principal="system")
+    for ident in wanted[1:]:  # all but the first
+        engine.execute(f"CREATE TABLE {ident} (id INT)", principal="system")
+    args = ("promote", "--from", SRC, "--space", source.space_id, "--to", DST, "--remap-schema",
+            "sales.core=prod.sales", "--warehouse-id", WAREHOUSE)
+    n = len(env.sim.sql_statements())
+    code, out, _ = run_cli(env, monkeypatch, capsys, *args, "--dry-run")
+    assert code == 1 and f"missing in the target: 1 table(s): {wanted[0]}" in out
+    (lookup,) = env.sim.sql_statements()[n:]
+    assert "`prod`.information_schema.tables" in lookup.statement and lookup.state == "SUCCEEDED"
+    assert "sales" not in lookup.statement.replace("information_schema", "")  # the schema is a bound value
+    assert {p["name"]: p.get("value") for p in lookup.parameters} == {"schemas": "sales"}
+
+    with open_warehouse(env.settings) as wh:
+        lookup_fn = P.warehouse_table_lookup(wh)
+        assert P.missing_tables(["nowhere.a.b", wanted[1], "`bad-cat`.x.y", "two.parts"], lookup_fn) == \
+            sorted(["nowhere.a.b", "`bad-cat`.x.y", "two.parts"])  # no such catalog; not an identifier; not 3 parts
+        with pytest.raises(P.PromotionError, match="USE CATALOG on secret"):
+            P.missing_tables(["secret.s.t"], lookup_fn)
+
+    engine.execute(f"CREATE TABLE {wanted[0]} (id INT)", principal="system")
+    code, out, err = run_cli(env, monkeypatch, capsys, *args)
+    assert code == 0, err
+    created = created_space(env, out)
+    assert sorted(tables_of(created)) == wanted

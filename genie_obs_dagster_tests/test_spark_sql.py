@@ -35,9 +35,13 @@ from sqlglot import exp
 from sqlglot.dialects.dialect import Dialect
 from sqlglot.tokens import TokenType
 
-from genie_obs_dagster.assets.marts import MARTS
+from genie_obs_dagster.assets.evals import EVAL_MART
+from genie_obs_dagster.assets.marts import MARTS, Mart
+from genie_obs_dagster.assets.space_lifecycle import CHANGES_MART, DIFFS_TABLE
 from genie_obs_dagster.dashboard.lakeview import bind_range
-from genie_obs_dagster.warehouse import TableNames
+from genie_obs_dagster.lifecycle import conversations, evals
+from genie_obs_dagster.lifecycle.promotion import tables_query
+from genie_obs_dagster.warehouse import TableNames, Warehouse
 from genie_obs_dagster.warehouse import sql as sqlmod
 
 
@@ -65,10 +69,20 @@ PARSE_ONLY = {
     "databricks/target_columns": "reads main.information_schema.columns, which only Unity Catalog provides",
 }
 # Files whose rows are written into a target table by the assets: their result must fit the table's DDL.
+# The lifecycle marts (assets/space_lifecycle.py, assets/evals.py) are built outside MARTS: listed here too.
+LIFECYCLE_MARTS = (EVAL_MART, Mart(CHANGES_MART, (), (), ""))
 FEEDS = {
     "audit/genie_audit_events": "genie_audit_events",
     "audit/genie_messages_to_fetch": "genie_messages_to_fetch",
-    **{f"marts/{m.name}": m.name for m in MARTS},
+    **{f"marts/{m.name}": m.name for m in (*MARTS, *LIFECYCLE_MARTS)},
+}
+# Rows built in Python and written with ``wh.merge_rows`` (a MERGE from the staged relation) by the lifecycle
+# assets and commands: table -> its MERGE keys.
+MERGED_ROWS = {
+    conversations.TABLE: conversations.KEYS,
+    DIFFS_TABLE: ("workspace_id", "space_id", "to_config_hash"),
+    evals.RUNS_TABLE: evals.RUN_KEYS,
+    evals.RESULTS_TABLE: evals.RESULT_KEYS,
 }
 # What the Databricks back end sends in place of a staged relation (rows uploaded as Parquet to a volume).
 STAGED_SUBQUERY = "(SELECT * FROM read_files('/Volumes/main/genie_analytics/genie_obs_staging/x', format => 'parquet'))"
@@ -113,7 +127,7 @@ GENERATED = [
               where={"workspace_id": WORKSPACE, "event_date": (dt.date(2026, 3, 2), dt.date(2026, 3, 6))}),
     Generated("genie_messages_to_fetch", "audit/genie_messages_to_fetch", keys=("workspace_id", "message_id")),
     *[Generated(m.name, f"marts/{m.name}", where={"workspace_id": WORKSPACE} if m.per_workspace else {})
-      for m in MARTS],
+      for m in (*MARTS, *LIFECYCLE_MARTS)],
 ]
 
 
@@ -369,3 +383,24 @@ def test_spark_parses_generated_writes(spark: SparkSession, call: Generated) -> 
     assert plan.getClass().getSimpleName() == "InsertIntoStatement" and plan.overwrite()
     assert plan.replaceCriteriaOpt().isDefined() == bool(call.where), "REPLACE WHERE for a slice, OVERWRITE for all"
     assert plan.userSpecifiedCols().mkString(",") == ",".join(columns)
+
+
+@pytest.mark.parametrize("table", sorted(MERGED_ROWS))
+def test_spark_parses_merges_of_staged_rows(spark: SparkSession, table: str) -> None:
+    """The MERGE ``wh.merge_rows`` sends for rows built in Python (generated conversations, config diffs, eval runs
+    and results), with the staged relation as the Databricks back end's read_files subquery. Parse only (Delta)."""
+    columns = sqlmod.ddl_columns(table)
+    keys = MERGED_ROWS[table]
+    assert set(keys) <= set(columns), f"{table}: merge keys {keys} are not all columns"
+    text = sqlmod.merge_text(table, columns, keys, sqlmod.select_staged(Warehouse.STAGED_ROWS, columns))
+    text = with_staged_subquery(text, f"merge rows into {table}")
+    plan = spark_parse(spark, text, f"merge rows into {table}")
+    assert plan.getClass().getSimpleName() == "MergeIntoTable"
+
+
+def test_spark_parses_the_promotion_table_lookup(spark: SparkSession) -> None:
+    """``genie-obs spaces promote`` asks Unity Catalog's information_schema which target tables exist (Python-built
+    text: a validated catalog name, the schemas bound). Parse only: information_schema is Unity Catalog's."""
+    text = tables_query("prod_sales")
+    plan = spark_parse(spark, text, "promotion: target tables exist")
+    assert "information_schema" in str(plan) and ":schemas" in text

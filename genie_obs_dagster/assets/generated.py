@@ -90,7 +90,8 @@ def build_generated_assets(settings: Settings) -> tuple[list[dg.AssetsDefinition
                     "status the generator saw, once its audit rows have arrived; names each one that did not, and why.")
     def generated_messages_found(context: dg.AssetCheckExecutionContext,
                                  warehouse: WarehouseResource) -> dg.AssetCheckResult:
-        with warehouse.session(context) as wh:  # type: ignore[arg-type]
+        # The op's context: what the warehouse's pool slot and query tags (run, job, asset) are read from.
+        with warehouse.session(context.op_execution_context) as wh:
             wh.ensure_schema()
             rows = {ws: wh.query(C.CHECK_SQL, {"workspace_id": ws}).to_pylist()
                     for ws in settings.workspace_ids}

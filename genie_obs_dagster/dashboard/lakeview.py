@@ -2,7 +2,8 @@
 (the content of a ``.lvdash.json`` file), and the create-or-update call through the Databricks SDK.
 
 Datasets are the queries of ``sql/dashboards/`` written as Databricks SQL on the configured table names, plus
-Lakeview-only queries in ``sql/dashboards/lakeview/``; widgets aggregate them (``SUM``, ``COUNT(DISTINCT)``).
+Lakeview-only queries in ``sql/dashboards/lakeview/``; widgets aggregate them (``SUM``,
+``COUNT(DISTINCT)``, ``AVG`` for benchmark accuracy).
 
 Filters:
 
@@ -84,6 +85,20 @@ RANGE_FILTERED: dict[str, tuple[str, str]] = {
 # Datasets not about activity, which the date range leaves whole: configuration (current, and every version: the
 # day a version was first seen is the day the pipeline fetched it, not a day of activity) and the pipeline's state.
 UNDATED = ("space_config", "space_config_items", "config_changes", "pipeline_health", "fetch_errors")
+# Shared datasets the Lakeview dashboard does not read, and why: every shared dataset is on Lakeview (dated, or
+# UNDATED) or here.
+LOCAL_ONLY: dict[str, str] = {
+    "workspaces": "Lakeview's workspace filter takes its values from the datasets it filters",
+    "space_leaderboard": "counts all time: space_activity computes the leaderboard for the date range",
+    "top_askers": "counts all time: top_askers_in_range computes it for the date range",
+    "sql_performance": "counts all time: space_sql_performance computes it for the date range",
+    "messages": "the local page's search and its exact figures over its own date ranges",
+    "people_by_period": "the local page's date-range presets: Lakeview counts askers exactly for any range (space_askers)",
+    "config_item_changes": "the local page's item-by-item diff: config_change_impact carries the semantic diff",
+    "sql_reads_daily": "the local page's data-read chart: space_sql_performance sums the reads of the range",
+    "eval_accuracy": "has no workspace name (the workspace filter and the space label need one): space_eval_accuracy "
+                     "and space_eval_latest read the same mart for the date range",
+}
 SCOPED = ("adoption_daily", "top_askers_in_range")  # distinct counts per scope: never summed across workspaces
 
 
@@ -273,7 +288,7 @@ def _pages() -> list[Page]:
     space.chart("space_failures", "bar", "failures", "error_type", "failures", "Failures by error type", 3,
                 x_scale="categorical")
     space.chart("space_accuracy", "line", "space_eval_accuracy", "finished_at", "accuracy",
-                "Benchmark accuracy over time (eval runs in the period)", 3, color="space", aggregate="avg")
+                "Benchmark accuracy over time (eval runs in the period)", 3, color=SPACE_NAME, aggregate="avg")
     space.table("space_accuracy_latest", "space_eval_latest", LATEST_ACCURACY_COLUMNS,
                 "Latest benchmark accuracy and change vs the previous run", 6, width=3)
     space.table("space_sql", "space_sql_performance", [
@@ -349,7 +364,8 @@ def _pages() -> list[Page]:
     config = Page("space_configuration", "Space configuration")
     config.text("config_note", "Current configuration of every space and every version seen: the date range does "
                 "not apply to them. Configuration changes with their impact are those made in the selected date range "
-                f"(by the day of the change); {IMPACT_NOTE} Benchmark accuracy is that of the eval runs of the range.")
+                f"(by the day of the change); {IMPACT_NOTE} Benchmark accuracy is that of the eval runs of the range.",
+                height=2)
     config.table("spaces", "space_config", [
         ("space", "Space"), ("workspace_name", "Workspace"), ("sample_questions", "Sample questions"),
         ("tables", "Tables"), ("columns", "Columns"), ("text_instructions", "Instructions"),
@@ -366,7 +382,7 @@ def _pages() -> list[Page]:
         ("space", "Space"), ("workspace_name", "Workspace"), *IMPACT_COLUMNS, ("diff_json", "Items added, removed, changed")],
         "Before and after configuration changes (changes made in the period)", 8)
     config.chart("accuracy_by_space", "line", "space_eval_accuracy", "finished_at", "accuracy",
-                 "Benchmark accuracy over time by space", 3, color="space", aggregate="avg")
+                 "Benchmark accuracy over time by space", 3, color=SPACE_NAME, aggregate="avg")
     config.table("accuracy_latest", "space_eval_latest", [
         ("space", "Space"), ("workspace_name", "Workspace"), *LATEST_ACCURACY_COLUMNS],
         "Benchmark accuracy by space (latest run in the period)", 6, width=3)

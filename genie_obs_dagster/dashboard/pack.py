@@ -17,13 +17,17 @@ spaces x 365 days, about 730,000 messages), and every figure it shows must stay 
   SQL, answer, each cut to ``TEXT_LIMITS`` characters) of the newest whole days up to ``TEXT_BUDGET`` messages,
   which the search reads. The query applies the same two budgets; the page says how far back each reaches;
 * ``people_by_period`` (distinct askers and conversations of the date-range presets) is kept as is;
+* the space lifecycle is kept whole, one row per configuration change (``config_change_impact``: the before and
+  after figures) and per finished eval run (``eval_accuracy``), without the columns the page never shows
+  (``NOT_EMBEDDED``: the diff as JSON, whose items ``config_item_changes`` lists, and the eval run ids, which would
+  weigh more than every other column of the runs together; the Lakeview dashboard has both);
 * ``daily_outcomes`` and ``recent_prompts`` are left out (the page derives outcomes from the activity and
   searches ``messages``; Lakeview uses them); ``sql_reads_daily`` is merged into the activity tables;
 * the latest negative answers are capped per workspace so that the page holds at most about ``NEGATIVE_BUDGET``;
 * every table is columnar (one array per column) with repeated strings dictionary-encoded and the message times
   delta-encoded, then gzip-compressed (base64). The page inflates the ``CORE`` tables before its first render
-  (``DecompressionStream``) and the ``LAZY`` ones (message texts and facts, negative answers, configuration items)
-  when a view needs them.
+  (``DecompressionStream``) and the ``LAZY`` ones (message texts and facts, negative answers, configuration items,
+  eval runs) when a view needs them.
 
 Weekly buckets are the 7-day windows ending on the last day (``last``, ``last - 7``, ...), one alignment for every
 dataset, so a folded row is exactly the sum of its days and a weekly chart is exact. A folded row carries the
@@ -52,9 +56,11 @@ TEXT_LIMITS = {"question": 500, "query_description": 500, "query_sql": 2000, "te
 NEGATIVE_PER_WORKSPACE, NEGATIVE_BUDGET, MIN_PER_WORKSPACE = 100, 1000, 20  # what the query returns; the page keeps
 CORE = ("workspaces", "daily_activity", "space_activity", "failures", "space_leaderboard", "adoption_daily",
         "top_askers", "people_by_period", "sql_performance", "sql_duration_histogram", "space_config",
-        "config_changes", "config_item_changes", "pipeline_health", "fetch_errors")
-LAZY = ("messages", "message_text", "negative_feedback", "space_config_items")
+        "config_changes", "config_item_changes", "config_change_impact", "pipeline_health", "fetch_errors")
+# eval runs: one per space with benchmarks and week (about 10,000 at the large scale), on two pages only
+LAZY = ("messages", "message_text", "negative_feedback", "space_config_items", "eval_accuracy")
 LEFT_OUT = ("daily_outcomes", "recent_prompts", "sql_reads_daily")
+NOT_EMBEDDED = {"config_change_impact": ("diff_json",), "eval_accuracy": ("eval_run_id",)}  # columns left out
 
 ACTIVITY_SUMS = ("questions", "conversations", "new_conversations", "completed", "failed", "cancelled", "in_progress",
                  "not_fetched", "positive_feedback", "negative_feedback", "review_requests", "sql_statements",
@@ -182,6 +188,9 @@ def bound(data: Mapping[str, Rows]) -> tuple[dict[str, Rows], dict[str, Any]]:
     days = sorted({str(r["activity_date"])[:10] for r in act} | {str(r["activity_date"])[:10] for r in data.get("adoption_daily", [])})
     last = dt.date.fromisoformat(days[-1]) if days else dt.date(1970, 1, 1)
     out = {k: list(v) for k, v in data.items() if k not in LEFT_OUT}
+    for name, cols in NOT_EMBEDDED.items():
+        if name in out:
+            out[name] = [{k: v for k, v in r.items() if k not in cols} for r in out[name]]
     out["daily_activity"] = _fold(act, ("workspace_id", "workspace_name"), ACTIVITY_SUMS, last, WORKSPACE_DAILY_DAYS)
     out["space_activity"] = _fold(act, SPACE_KEYS, SPACE_SUMS, last, SPACE_DAILY_DAYS)
     out["failures"] = _fold(data.get("failures", []), (*SPACE_KEYS, "error_type"), ("failures",), last, SPACE_DAILY_DAYS)
@@ -201,7 +210,7 @@ def bound(data: Mapping[str, Rows]) -> tuple[dict[str, Rows], dict[str, Any]]:
                       "budget": TEXT_BUDGET, "limits": TEXT_LIMITS},
             "spaces_with_activity": len({(r["workspace_id"], r["space_id"]) for r in act if r["questions"]}),
             "core": [k for k in CORE if k in out], "lazy": [k for k in LAZY if k in out],
-            "left_out": list(LEFT_OUT)}
+            "left_out": list(LEFT_OUT), "not_embedded": {k: list(v) for k, v in NOT_EMBEDDED.items()}}
     return out, meta
 
 
@@ -210,7 +219,7 @@ def bound(data: Mapping[str, Rows]) -> tuple[dict[str, Rows], dict[str, Any]]:
 
 # Key columns that go together get one dictionary of tuples: {"g": [names], "k": [[values], ...], "i": codes}.
 GROUPS = (SPACE_KEYS, ("workspace_id", "workspace_name", "space"), ("workspace_id", "workspace_name"),
-          ("scope", "scope_name"))
+          ("scope", "scope_name"), ("workspace_id", "space_id", "space"))
 DELTA = ("t",)  # sorted numbers: {"d": [first, difference, difference, ...]}
 FRESH = ("conversation",)  # numbers given in order of first use: {"f": [-1 = the next one, else next - 1 - value]}
 PER_WORKSPACE = ("asker",)  # strings of one workspace: {"by": "workspace_id", "k": {workspace: [distinct]}, "i": codes}

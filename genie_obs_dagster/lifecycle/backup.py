@@ -17,6 +17,7 @@ the backup's, so the next space refresh records the version as seen again. Plain
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import io
 import json
@@ -35,6 +36,7 @@ from ..warehouse import Warehouse
 FOLDER = "space_backups"
 FORMAT = "genie-obs space configuration backup"
 HASH_RE = re.compile(r"^[0-9a-f]{6,64}$")
+ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$")  # a workspace or space id: one plain path segment
 
 
 class BackupError(Exception):
@@ -119,10 +121,8 @@ class VolumeStore:
         if folder and folder not in self._folders:
             self.files.create_directory(f"{self.root}/{folder}")
             self._folders.add(folder)
-        try:
+        with contextlib.suppress(AlreadyExists, ResourceConflict):  # another run wrote it meanwhile: same content
             self.files.upload(f"{self.root}/{name}", io.BytesIO(data), overwrite=False)
-        except (AlreadyExists, ResourceConflict):
-            pass  # written by another run meanwhile: same name, same configuration
 
     def read(self, name: str) -> bytes:
         return self.files.download(f"{self.root}/{name}").contents.read()
@@ -142,8 +142,18 @@ def store_for(wh: Warehouse, data_dir: str | Path | None = None) -> BackupStore:
     return LocalStore(Path(data_dir) / FOLDER)
 
 
+def folder_of(workspace_id: str, space_id: str, option: str = "space") -> str:
+    """``<workspace_id>/<space_id>``, each checked to be one plain path segment (never ``..`` or a ``/``)."""
+    for what, value in (("workspace", workspace_id), (option, space_id)):
+        if not isinstance(value, str) or not ID_RE.match(value):
+            raise BackupError(f"{what} {value!r} is not an id (letters, digits, '-' and '_')")
+    return f"{workspace_id}/{space_id}"
+
+
 def file_name(workspace_id: str, space_id: str, hash_: str) -> str:
-    return f"{workspace_id}/{space_id}/{hash_}.json"
+    if not HASH_RE.match(hash_ or ""):
+        raise BackupError(f"config hash {hash_!r} is not hex")
+    return f"{folder_of(workspace_id, space_id)}/{hash_}.json"
 
 
 def _iso(value: Any) -> str | None:
@@ -200,13 +210,13 @@ def write_backups(rows: list[dict[str, Any]], store: BackupStore) -> BackupResul
     existing: dict[str, set[str]] = {}
     written = 0
     for row in rows:
-        folder = f"{row['workspace_id']}/{row['space_id']}"
+        path = file_name(row["workspace_id"], row["space_id"], row["config_hash"])
+        folder, name = path.rsplit("/", 1)
         if folder not in existing:
             existing[folder] = set(store.names(folder))
-        name = f"{row['config_hash']}.json"
         if name in existing[folder]:
             continue
-        store.write(f"{folder}/{name}", (json.dumps(document(row), indent=2, sort_keys=True) + "\n").encode())
+        store.write(path, (json.dumps(document(row), indent=2, sort_keys=True) + "\n").encode())
         existing[folder].add(name)
         written += 1
     return BackupResult(len(rows), written, store.location)
@@ -218,7 +228,7 @@ def load_backup(store: BackupStore | None, workspace_id: str, space_id: str, ver
     if HASH_RE.match(version):
         if store is None:
             raise BackupError(f"--version {version}: no backup store to look in")
-        folder = f"{workspace_id}/{space_id}"
+        folder = folder_of(workspace_id, space_id, "--space")
         matches = [n for n in store.names(folder) if n.endswith(".json") and n.startswith(version)]
         if not matches:
             raise BackupError(f"--version {version}: no backup of space {space_id} of workspace {workspace_id} "
@@ -281,7 +291,7 @@ def restore(client: GenieClient, space_id: str, doc: dict[str, Any], *, force: b
 
 
 def iter_docs(store: BackupStore, workspace_id: str, space_id: str) -> Iterator[dict[str, Any]]:
-    folder = f"{workspace_id}/{space_id}"
+    folder = folder_of(workspace_id, space_id)
     for name in store.names(folder):
         if name.endswith(".json"):
             yield json.loads(store.read(f"{folder}/{name}"))

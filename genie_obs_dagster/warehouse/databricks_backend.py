@@ -163,7 +163,8 @@ class DatabricksWarehouse(Warehouse):
 
     def create_volume(self) -> None:
         self._ddl(f"CREATE VOLUME IF NOT EXISTS {_quoted(self.names.target_catalog, self.names.target_schema, self.volume)} "
-                  "COMMENT 'genie-obs-dagster: rows staged as Parquet for one MERGE, removed afterwards'",
+                  "COMMENT 'genie-obs-dagster: rows staged as Parquet for one MERGE (staging/, removed afterwards) "
+                  "and space configuration backups (space_backups/, kept)'",
                   "create staging volume")
 
     def _ddl(self, text: str, what: str, table: str | None = None) -> None:

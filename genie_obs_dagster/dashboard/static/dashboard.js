@@ -6,9 +6,12 @@
    Sums come from the daily tables (per workspace and per space: exact over any range of whole days); distinct
    people and conversations from the marts (all time), from people_by_period (the presets and the periods before
    them) or from the per-message facts (any range they cover; asker and error-type filters); the search reads the
-   message texts. Every table is columnar, gzip-compressed and decoded here (DecompressionStream): the core tables
-   before the first render, the messages, their texts, negative answers and configuration items when a view needs
-   them. Nothing is fetched: the page works offline. */
+   message texts. Configuration changes (with the space's figures in the 7 days before and after each) and
+   benchmark (eval) runs are events: the date range keeps those of its days (a range starting on the first day
+   with data, or ending on the last, also keeps those before or after). Every table is columnar, gzip-compressed
+   and decoded here (DecompressionStream): the core tables before the first render, the messages, their texts,
+   negative answers, configuration items and eval runs when a view needs them. Nothing is fetched: the page works
+   offline. */
 (function () {
   "use strict";
 
@@ -154,6 +157,8 @@
       return h < 48 ? h.toFixed(1) + " h ago" : (h / 24).toFixed(1) + " days ago";
     },
     one: function (v) { return v == null ? "–" : v.toFixed(1); },
+    /* a change of a ratio, in percentage points */
+    pts: function (v) { return v == null ? "–" : (v > 0 ? "+" : v < 0 ? "−" : "±") + Math.abs(100 * v).toFixed(1) + " pts"; },
   };
 
   // -- days -------------------------------------------------------------------------------------------------
@@ -179,7 +184,7 @@
   var SPACE_DAILY_FROM = dailyFrom(META.space_daily_days || 182), WS_DAILY_FROM = dailyFrom(META.workspace_daily_days || 365);
 
   // -- prepared tables --------------------------------------------------------------------------------------
-  var SPACE = {}, BY_SPACE = {}, PERIODS = {}, SHARED_TITLES = [];
+  var SPACE = {}, BY_SPACE = {}, PERIODS = {}, SHARED_TITLES = [], WS_NAMES = {};
   function keyOf(r) { return r.workspace_id + "/" + r.space_id; }
   function prepare(name) {
     var rows = D[name];
@@ -209,6 +214,15 @@
       });
     }
     if (name === "negative_feedback") { rows.forEach(function (r) { r._d = dayNum(r.asked_at); }); }
+    // events: a configuration change on its UTC day; an eval run on the day it started (run_date, as on Lakeview)
+    if (name === "config_change_impact") { rows.forEach(function (r) { r._d = dayNum(r.changed_at); r._t = Date.parse(r.changed_at); }); }
+    if (name === "eval_accuracy") {
+      rows.forEach(function (r) {
+        r._d = dayNum(r.run_date || r.finished_at); r._t = Date.parse(r.finished_at || r.run_date);
+        if (r.workspace_name == null) { r.workspace_name = WS_NAMES[r.workspace_id] || r.workspace_id; }
+        if (!SPACE[r.key]) { SPACE[r.key] = { key: r.key, workspace_id: r.workspace_id, workspace_name: r.workspace_name, space_id: r.space_id, space: r.space }; }
+      });
+    }
     if (name === "space_activity") {
       rows.forEach(function (r) { (BY_SPACE[r.key] = BY_SPACE[r.key] || []).push(r); });
     }
@@ -218,7 +232,7 @@
         p[r.workspace_id + "/" + (r.space_id || "")] = r;
       });
     }
-    if (["space_leaderboard", "space_activity", "space_config", "sql_performance", "config_changes"].indexOf(name) >= 0) {
+    if (["space_leaderboard", "space_activity", "space_config", "sql_performance", "config_changes", "config_change_impact"].indexOf(name) >= 0) {
       rows.forEach(function (r) {
         if (!SPACE[r.key]) { SPACE[r.key] = { key: r.key, workspace_id: r.workspace_id, workspace_name: r.workspace_name, space_id: r.space_id, space: r.space }; }
       });
@@ -226,6 +240,7 @@
   }
   function setup() {
     var seen = {};
+    D.workspaces.forEach(function (w) { WS_NAMES[w.workspace_id] = w.workspace_name; });
     Object.keys(SPACE).forEach(function (k) { var s = SPACE[k]; (seen[s.space] = seen[s.space] || {})[s.workspace_id] = true; });
     SHARED_TITLES = Object.keys(seen).filter(function (t) { return Object.keys(seen[t]).length > 1; });
   }
@@ -592,10 +607,14 @@
   function sortText(sorts) { return Object.keys(sorts).map(function (k) { return k + "." + sorts[k].col + "." + (sorts[k].dir > 0 ? "asc" : "desc"); }).join("~"); }
   function colValue(c, r) { return c.value ? c.value(r) : r[c.key]; }
   function colId(c, i) { return c.key || c.id || "c" + i; }
+  /* CSV of the rows, values unformatted. A text cell starting with =, +, -, @, a tab or a carriage return gets a
+     leading ' so that a spreadsheet shows it as text instead of running it as a formula (a question such as
+     =HYPERLINK(...) stays a question); numbers, negative ones too, stay numbers. */
   function csvOf(cols, data) {
     function cell(v) {
       if (v == null) { return ""; }
       var s = String(v);
+      if (typeof v === "string" && /^[=+\-@\t\r]/.test(s)) { s = "'" + s; }
       return /[",\n\r]/.test(s) ? "\"" + s.replace(/"/g, "\"\"") + "\"" : s;
     }
     var lines = [cols.map(function (c) { return cell(c.label); }).join(",")];
@@ -846,6 +865,154 @@
          (textCovered(lo) ? "." : ": the range starts before that."));
   }
 
+  // -- the space lifecycle: configuration changes and benchmark (eval) runs ------------------------------------
+  var EVENTS_NOTE = "Configuration changes count on the day they were made, benchmark runs on the day they started (UTC); " +
+    "a range starting on the first day with data, or ending on the last, also takes in those before or after it.";
+  /* The events (configuration changes, eval runs) of the view: of one space, or of the workspace filter, on the
+     days of the date range (its open ends: see EVENTS_NOTE). */
+  function eventsOf(rows, space) {
+    var lo = V.all || V.from <= FIRST ? -Infinity : V.from, hi = V.all || V.to >= LAST ? Infinity : V.to;
+    return (rows || []).filter(function (r) { return (space ? r.key === space : wsOk(r)) && r._d >= lo && r._d <= hi; });
+  }
+  /* A change cell: +/- points, green when it went the better way ("up" or "down"). */
+  function deltaCell(key, better) {
+    return function (r) {
+      var v = r[key];
+      if (v == null) { return "–"; }
+      return el("span", { cls: "change" + (v === 0 ? "" : (v > 0) === (better === "up") ? " good" : " bad"), text: fmt.pts(v) });
+    };
+  }
+  /* A diff summary ("tables +0 -1 ~0; text_instructions +0 -0 ~1") as read: "tables −1; text instructions ~1". */
+  function diffText(summary) {
+    return String(summary || "").split("; ").map(function (part) {
+      var m = /^(\S+) \+(\d+) -(\d+) ~(\d+)$/.exec(part);
+      if (!m) { return part; }
+      return m[1].replace(/_/g, " ") + " " + [["+", m[2]], ["−", m[3]], ["~", m[4]]].filter(function (x) { return x[1] !== "0"; })
+        .map(function (x) { return x[0] + x[1]; }).join(" ");
+    }).join("; ");
+  }
+  /* The columns of a before/after table (one space's changes, or every space's). */
+  function impactCols(withSpace) {
+    var cols = [{ key: "changed_at", label: "Changed", fmt: fmt.time }];
+    if (withSpace) { cols.push({ id: "space", label: "Space", value: spaceName, cell: spaceLink }, { key: "workspace_name", label: "Workspace" }); }
+    return cols.concat([
+      { key: "version_number", label: "Version", num: true },
+      { key: "diff_summary", label: "What changed", wrap: true, cell: function (r) { return el("span", { title: r.diff_summary + " (items added, removed, changed per section)", text: diffText(r.diff_summary) }); } },
+      { key: "questions_before", label: "Questions before", num: true, fmt: fmt.int }, { key: "questions_after", label: "Questions after", num: true, fmt: fmt.int },
+      { key: "success_rate_before", label: "Success before", num: true, fmt: fmt.pct }, { key: "success_rate_after", label: "Success after", num: true, fmt: fmt.pct },
+      { key: "success_rate_change", label: "Success change", num: true, fmt: fmt.pts, cell: deltaCell("success_rate_change", "up") },
+      { key: "negative_feedback_rate_before", label: "Negative before", num: true, fmt: fmt.pct },
+      { key: "negative_feedback_rate_after", label: "Negative after", num: true, fmt: fmt.pct },
+      { key: "negative_feedback_rate_change", label: "Negative change", num: true, fmt: fmt.pts, cell: deltaCell("negative_feedback_rate_change", "down") },
+    ]);
+  }
+  var IMPACT_NOTE = "The space's questions, success rate (completed / finished answers) and negative-feedback rate (rated negative / " +
+    "questions) in the 7 days before each change and the 7 days from it (windows of changes less than 7 days apart overlap)";
+  /* A configuration change as a dashed line of a chart: when it was made (else when the pipeline first saw it). */
+  function changeMarks(space) {
+    var impact = {}, marks = [];
+    D.config_change_impact.forEach(function (r) { if (r.key === space) { impact[r.version_number] = r; } });
+    D.config_changes.forEach(function (r) {
+      if (r.key === space && r.version_number > 1 && !impact[r.version_number]) {
+        marks.push({ at: r.first_seen_at, label: "v" + r.version_number, title: "Configuration version " + r.version_number + " first seen " + fmt.time(r.first_seen_at) });
+      }
+    });
+    Object.keys(impact).forEach(function (v) {
+      var c = impact[v];
+      marks.push({ at: c.changed_at, label: "v" + v, title: "Configuration version " + v + " made " + fmt.time(c.changed_at) + ": " + c.diff_summary +
+        ". Success rate in the 7 days before → after: " + fmt.pct(c.success_rate_before) + " → " + fmt.pct(c.success_rate_after) });
+    });
+    return marks.map(function (m) { return Object.assign(m, { day: dayNum(m.at), t: Date.parse(m.at) }); }).sort(function (a, b) { return a.t - b.t; });
+  }
+  /* Accuracy of each run over time (points on a line, 0-100 %) from the first to the last day shown, with the
+     configuration changes as dashed lines. */
+  function accuracyChart(card, runs, marks, lo, hi) {
+    var H = 210, L = 46, R = 14, T = 10, B = 24;
+    var svg = chartSvg(card, H, "benchmark accuracy"), g = sv("g", {}, svg), W = widthOf(svg);
+    var t0 = lo * 86400000, t1 = (hi + 1) * 86400000;
+    function x(t) { return L + (W - L - R) * (t - t0) / (t1 - t0); }
+    function y(v) { return H - B - (H - B - T) * v; }
+    yAxis(svg, g, { max: 1, ticks: 4 }, L, W - R, T, H - B, function (v) { return Math.round(100 * v) + "%"; });
+    var n = Math.max(2, Math.min(7, Math.floor((W - L) / 90))), step = Math.max(1, Math.round((hi - lo) / (n - 1)));
+    for (var d = lo; d <= hi; d += step) { sv("text", { x: x(d * 86400000), y: H - 6, "text-anchor": "middle", text: fmt.day(isoOf(d)) }, g); }
+    marks.forEach(function (mk) {
+      if (mk.t < t0 || mk.t > t1) { return; }
+      var mg = sv("g", { class: "mark" }, g);
+      tip(sv("line", { x1: x(mk.t), x2: x(mk.t), y1: T, y2: H - B }, mg), mk.title);
+      sv("text", { x: x(mk.t) + 3, y: T + 10, text: mk.label }, mg);
+    });
+    sv("path", { d: runs.map(function (r, i) { return (i ? "L" : "M") + x(r._t).toFixed(1) + " " + y(num(r.accuracy)).toFixed(1); }).join(" "),
+                 fill: "none", stroke: PALETTE[3], "stroke-width": 2.2, "stroke-linejoin": "round" }, g);
+    runs.forEach(function (r) {
+      tip(sv("circle", { cx: x(r._t), cy: y(num(r.accuracy)), r: runs.length > 60 ? 2 : 3.5, fill: PALETTE[3], class: "run",
+                         "data-run": r.run_number, "data-accuracy": r.accuracy }, g),
+          "Run " + r.run_number + ", finished " + fmt.time(r.finished_at) + ": " + fmt.pct(r.accuracy) + " (" + r.num_correct + " of " +
+          r.num_questions + " correct, " + r.num_needs_review + " to review)" + (r.accuracy_change == null ? "" : "; " + fmt.pts(r.accuracy_change) + " vs the run before"));
+    });
+    return svg;
+  }
+  /* Why a space has no benchmark run at all. */
+  function noRunsNote(space) {
+    var sc = D.space_config.filter(function (r) { return r.key === space; })[0];
+    if (sc && !sc.benchmarks) {
+      return "No benchmark runs: this space has no benchmark questions. Add some to the space (Benchmarks in Genie); the pipeline " +
+        "then evaluates them on the schedule of the evals: section of its settings.";
+    }
+    if (sc) {
+      return "No benchmark runs yet: this space has " + fmt.int(sc.benchmarks) + " benchmark question" + (sc.benchmarks === 1 ? "" : "s") +
+        ". Runs start on the schedule of the evals: section of the settings; there are none while that section is absent, or when it " +
+        "turns this space's schedule off (null).";
+    }
+    return "No benchmark runs for this space (its configuration could not be fetched).";
+  }
+  /* A space's benchmark accuracy: the latest run of the range (and its change vs the run before it), the runs over
+     time, and the runs as a table. */
+  function accuracyCards(grid, space, marks) {
+    var title = "Benchmark accuracy", sub = "Correct answers / benchmark questions of each finished eval run (needs review counts as not correct); dashed lines: configuration changes";
+    var all = need("eval_accuracy"), mine = (all || []).filter(function (r) { return r.key === space; });
+    if (!mine.length) {  // loading, or no run at all: one card saying why
+      var only = card(grid, "w12", title, all ? "" : sub);
+      return all ? only.appendChild(el("p", { cls: "empty-note", "data-note": "no-evals", text: noRunsNote(space) })) : empty(only);
+    }
+    var c = card(grid, "w6", title, sub), t = card(grid, "w6", "Benchmark runs", "Finished eval runs, newest first. " + EVENTS_NOTE);
+    var runs = eventsOf(mine, space).sort(function (a, b) { return a.run_number - b.run_number; });
+    if (!runs.length) {
+      empty(c, "No benchmark run started in this date range (" + fmt.int(mine.length) + " in all).");
+    } else {
+      var last = runs[runs.length - 1], change = last.accuracy_change;
+      c.appendChild(el("div", { cls: "figure", "data-figure": "accuracy", "data-value": last.accuracy == null ? "" : String(last.accuracy),
+                                "data-change": change == null ? "" : String(change), "data-run": String(last.run_number), "data-runs": String(runs.length) }, [
+        el("span", { cls: "value", text: fmt.pct(last.accuracy) }),
+        el("span", { cls: "delta" + (change > 0 ? " good" : change < 0 ? " bad" : ""), text: change == null ? "first run" : fmt.pts(change) + " vs the run before" }),
+        el("span", { cls: "hint", text: "latest run (" + last.run_number + "), finished " + fmt.time(last.finished_at) + ": " + last.num_correct + " of " +
+                                        last.num_questions + " correct" }),
+      ]));
+      var lo = Math.min(V.all ? FIRST : V.from, runs[0]._d), hi = Math.max(V.all ? LAST : V.to, dayNum(last.finished_at));
+      accuracyChart(c, runs, marks, lo, hi);
+    }
+    table(t, { id: "space-evals", rows: runs.slice().reverse(), empty: "No run in this date range", cols: [
+      { key: "finished_at", label: "Finished", fmt: fmt.time }, { key: "run_number", label: "Run", num: true },
+      { key: "num_questions", label: "Questions", num: true, fmt: fmt.int }, { key: "num_correct", label: "Correct", num: true, fmt: fmt.int },
+      { key: "num_needs_review", label: "Review", num: true, fmt: fmt.int }, { key: "num_bad", label: "Bad", num: true, fmt: fmt.int },
+      { key: "accuracy", label: "Accuracy", num: true, fmt: fmt.pct },
+      { key: "accuracy_change", label: "Change", num: true, fmt: fmt.pts, cell: deltaCell("accuracy_change", "up") },
+    ] });
+  }
+  /* Every space's latest benchmark accuracy in the range (with its change vs the run before), worst first; null
+     while the runs are being decoded. */
+  function accuracyBySpace() {
+    var all = need("eval_accuracy");
+    if (!all) { return null; }
+    var out = [];
+    groupBy(eventsOf(all), function (r) { return r.key; }).forEach(function (rs, key) {
+      var last = rs.reduce(function (a, r) { return r.run_number > a.run_number ? r : a; });
+      out.push({ key: key, workspace_id: last.workspace_id, workspace_name: last.workspace_name, space_id: last.space_id, space: last.space,
+                 runs: rs.length, accuracy: last.accuracy, accuracy_change: last.accuracy_change, num_questions: last.num_questions,
+                 num_correct: last.num_correct, finished_at: last.finished_at });
+    });
+    return out.sort(function (a, b) { return num(a.accuracy) - num(b.accuracy) || (spaceName(a) < spaceName(b) ? -1 : 1); });
+  }
+
   // -- pages ----------------------------------------------------------------------------------------------
   var PAGES = [
     { id: "summary", title: "Executive summary", lead: "Genie usage, quality and adoption at a glance.", render: function (grid) {
@@ -1037,17 +1204,35 @@
             [{ name: "Questions", color: PALETTE[3] }], { max: 10, labelWidth: 250 });
       askersTable(card(grid, "w6", "Top users in detail", ""), "top-users", top);
     } },
-    { id: "config", title: "Space configuration", lead: "How each space is set up (from serialized_space), and when that changed. The configuration is the current state: the date range does not apply.", render: function (grid) {
+    { id: "config", title: "Space configuration", lead: "How each space is set up (from serialized_space), how it changed and how each change went, and its benchmark accuracy. " +
+      "The configuration and its versions are the current state (the date range does not apply); configuration changes count on the day they were made, benchmark runs on the day they started.", render: function (grid) {
       var sc = D.space_config.filter(wsOk), items = need("space_config_items") || [], ch = D.config_changes.filter(wsOk);
       var changes = groupBy(D.config_item_changes, function (r) { return r.key + "#" + r.version_number; });
       hbars(card(grid, "w6", "What each space knows", "Tables, instructions and examples configured"),
             sc.map(function (r) { return { label: spaceName(r), values: [r.tables, r.example_sqls + r.text_instructions, r.benchmarks], href: linkTo({ tab: "space", space: r.key }) }; }),
             [{ name: "Tables", color: PALETTE[0] }, { name: "Instructions and examples", color: PALETTE[2] }, { name: "Benchmarks", color: PALETTE[3] }], { max: 10 });
-      table(card(grid, "w6", "Configuration changes", "Every version seen, newest first"), { id: "config-changes", rows: ch, cols: [
+      table(card(grid, "w6", "Configuration versions", "Every version seen, newest first"), { id: "config-changes", rows: ch, cols: [
         { key: "first_seen_at", label: "First seen", fmt: fmt.time }, { id: "space", label: "Space", value: spaceName, cell: spaceLink },
         { key: "version_number", label: "Version", num: true }, { key: "is_current", label: "Current", cell: function (r) { return r.is_current ? pill("current", "completed") : null; } },
         { id: "changed", label: "What changed", value: function (r) { return changeText(changes.get(r.key + "#" + r.version_number)); }, cell: function (r) { return changeList(changes.get(r.key + "#" + r.version_number), r.version_number); } },
       ] });
+      table(card(grid, "w12", "Before and after configuration changes", IMPACT_NOTE + ". " + EVENTS_NOTE), {
+        id: "config-impact", rows: eventsOf(D.config_change_impact), cols: impactCols(true), paged: true,
+        empty: D.config_change_impact.some(wsOk) ? "No configuration change in this date range" : "No configuration change seen" });
+      var acc = accuracyBySpace();
+      if (acc === null || D.eval_accuracy.length) {
+        hbars(card(grid, "w6", "Latest benchmark accuracy by space", "The latest finished eval run of each space in the range; lowest first"),
+              (acc || []).map(function (r) { return { label: spaceName(r), values: [r.accuracy], href: linkTo({ tab: "space", space: r.key }) }; }),
+              [{ name: "Accuracy", color: PALETTE[3] }], { format: fmt.pct, max1: true, labelWidth: 190, empty: acc ? "No benchmark run in this selection (workspace and date range)" : null });
+        table(card(grid, "w6", "Benchmark accuracy by space", "Change: vs the space's run before its latest. " + EVENTS_NOTE), {
+          id: "accuracy-by-space", rows: acc || [], empty: acc ? "No benchmark run in this selection (workspace and date range)" : null, cols: [
+            { id: "space", label: "Space", value: spaceName, cell: spaceLink }, { key: "workspace_name", label: "Workspace" },
+            { key: "accuracy", label: "Latest accuracy", num: true, fmt: fmt.pct },
+            { key: "accuracy_change", label: "Change", num: true, fmt: fmt.pts, cell: deltaCell("accuracy_change", "up") },
+            { key: "num_questions", label: "Questions", num: true, fmt: fmt.int }, { key: "runs", label: "Runs", num: true, fmt: fmt.int },
+            { key: "finished_at", label: "Latest run", fmt: fmt.time },
+          ] });
+      }
       table(card(grid, "w12", "Spaces", "Current configuration"), { id: "spaces", rows: sc, cols: [
         { id: "space", label: "Space", value: spaceName, cell: spaceLink }, { key: "workspace_name", label: "Workspace" },
         { key: "sample_questions", label: "Sample questions", num: true }, { key: "tables", label: "Tables", num: true },
@@ -1164,9 +1349,7 @@
       { id: "space_p50", label: "Median SQL time", get: p50, fmt: fmt.ms, color: PALETTE[2], better: "down" },
     ]);
     var versions = D.config_changes.filter(function (r) { return r.key === V.space; }).sort(function (a, b) { return a.version_number - b.version_number; });
-    var marks = versions.filter(function (r) { return r.version_number > 1; }).map(function (r) {
-      return { day: dayNum(r.first_seen_at), label: "v" + r.version_number, title: "Configuration version " + r.version_number + " first seen " + fmt.time(r.first_seen_at) };
-    });
+    var marks = changeMarks(V.space);
     timeChart(card(grid, "w8", "Questions " + perWhat(ax), "By outcome; dashed lines: configuration changes"), ax,
               OUTCOMES.map(function (o) { return { name: o[1], color: o[2], values: perBucket(ax, act, o[0]) }; }), { label: "questions per day", marks: marks });
     donut(card(grid, "w4", "Outcomes", "Questions in the range"), OUTCOMES.map(function (o) { return { label: o[1], value: sum(act, o[0]), color: o[2] }; }), { centerLabel: "questions" });
@@ -1177,6 +1360,7 @@
       { name: "Review requested", color: "#e8a317", values: perBucket(ax, act, "review_requests") },
     ], { kind: "lines", label: "feedback" });
     askersTable(card(grid, "w6", "Top askers", "Click one to filter by them"), "space-askers", topUsers(V.from, V.to));
+    accuracyCards(grid, V.space, marks);
     var sqlCard = card(grid, "w12", "SQL duration", allTime ? "All time, from query history" : "Over the range, from query history");
     var d = allTime && !covered(V.from) ? null : durations(V.from, V.to);
     var row = allTime && mart && !d ? mart : d ? { statements: sum(act, "sql_statements"), failed_statements: sum(act, "failed_statements"), duration_p50_ms: percentile(d, 0.5),
@@ -1193,6 +1377,10 @@
         return d.filter(function (x) { return x >= lo && x < b[0]; }).length;
       }), { color: PALETTE[2], label: "duration histogram", height: 170 });
     }
+    // configuration changes: how the space did in the week before and after each, then every version's content
+    table(card(grid, "w12", "Before and after configuration changes", IMPACT_NOTE + "; item by item in Configuration versions below. " + EVENTS_NOTE), {
+      id: "space-changes", rows: eventsOf(D.config_change_impact, V.space), cols: impactCols(false),
+      empty: D.config_change_impact.some(function (r) { return r.key === V.space; }) ? "No configuration change in this date range" : "No configuration change seen" });
     // configuration versions: what changed, and how the space did while each was current
     var changes = groupBy(D.config_item_changes.filter(function (r) { return r.key === V.space; }), function (r) { return r.version_number; });
     var all = BY_SPACE[V.space] || [];
@@ -1201,7 +1389,7 @@
       var rs = inRange(all, from, to);
       return Object.assign({}, r, { questions_while: sum(rs, "questions"), success_while: successRate(rs), negative_while: sum(rs, "negative_feedback") });
     }).reverse();
-    table(card(grid, "w12", "Configuration versions", "Every version seen, newest first, with what changed and how the space did while it was current (version 1 from the first day with data)"), {
+    table(card(grid, "w12", "Configuration versions", "Every version seen, newest first (whatever the date range), with what changed and how the space did while it was current (from the day it was first seen; version 1 from the first day with data)"), {
       id: "space-versions", rows: vrows, cols: [
         { key: "version_number", label: "Version", num: true }, { key: "first_seen_at", label: "First seen", fmt: fmt.time },
         { key: "update_time", label: "Updated (API)", fmt: fmt.time }, { key: "space", label: "Title" },
@@ -1331,7 +1519,8 @@
   Promise.all((META.core || []).map(function (k) { return inflate(k); })).then(function () {
     Object.keys(D).forEach(function (k) { if (!inflating[k]) { prepare(k); } });
     ["workspaces", "daily_activity", "space_activity", "failures", "space_leaderboard", "adoption_daily", "top_askers", "people_by_period",
-     "sql_performance", "sql_duration_histogram", "space_config", "config_changes", "config_item_changes", "pipeline_health", "fetch_errors"]
+     "sql_performance", "sql_duration_histogram", "space_config", "config_changes", "config_item_changes", "config_change_impact",
+     "pipeline_health", "fetch_errors"]
       .forEach(function (k) { if (!D[k]) { D[k] = []; prepare(k); } });
     setup();
     init();
