@@ -233,7 +233,8 @@ IMPACT_COLUMNS = [
     ("window_days", "Days either side"), ("questions_before", "Questions before"),
     ("success_rate_before", "Success rate before"), ("negative_feedback_rate_before", "Negative feedback rate before"),
     ("questions_after", "Questions after"), ("success_rate_after", "Success rate after"),
-    ("negative_feedback_rate_after", "Negative feedback rate after"), ("success_rate_change", "Success rate change")]
+    ("negative_feedback_rate_after", "Negative feedback rate after"), ("success_rate_change", "Success rate change"),
+    ("negative_feedback_rate_change", "Negative feedback rate change")]
 LATEST_ACCURACY_COLUMNS = [
     ("finished_at", "Latest run finished"), ("run_number", "Run"), ("accuracy", "Accuracy"),
     ("previous_accuracy", "Previous run's accuracy"), ("accuracy_change", "Change"), ("num_questions", "Questions"),

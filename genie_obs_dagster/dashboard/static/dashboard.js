@@ -987,7 +987,8 @@
         el("span", { cls: "hint", text: "latest run (" + last.run_number + "), finished " + fmt.time(last.finished_at) + ": " + last.num_correct + " of " +
                                         last.num_questions + " correct" }),
       ]));
-      var lo = Math.min(V.all ? FIRST : V.from, runs[0]._d), hi = Math.max(V.all ? LAST : V.to, dayNum(last.finished_at));
+      var lo = runs[0]._d, hi = dayNum(last.finished_at || last.run_date);  // the range's days, and the runs' if beyond
+      if (FIRST != null) { lo = Math.min(lo, V.all ? FIRST : V.from); hi = Math.max(hi, V.all ? LAST : V.to); }
       accuracyChart(c, runs, marks, lo, hi);
     }
     table(t, { id: "space-evals", rows: runs.slice().reverse(), empty: "No run in this date range", cols: [
