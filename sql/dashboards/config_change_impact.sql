@@ -12,6 +12,6 @@ SELECT
   questions_after, success_rate_after, negative_feedback_rate_after,
   success_rate_change,
   diff_json,
-  negative_feedback_rate_after - negative_feedback_rate_before AS negative_feedback_rate_change
+  negative_feedback_rate_change
 FROM main.genie_analytics.mart_space_config_changes
 ORDER BY changed_at DESC, workspace_id, space_id

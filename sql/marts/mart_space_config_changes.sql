@@ -43,5 +43,6 @@ rates AS (
   LEFT JOIN workspaces AS w
     ON w.workspace_id = c.workspace_id
 )
-SELECT *, success_rate_after - success_rate_before AS success_rate_change
+SELECT *, success_rate_after - success_rate_before AS success_rate_change,
+  negative_feedback_rate_after - negative_feedback_rate_before AS negative_feedback_rate_change
 FROM rates

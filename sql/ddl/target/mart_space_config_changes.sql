@@ -31,7 +31,8 @@ CREATE TABLE IF NOT EXISTS main.genie_analytics.mart_space_config_changes (
   negative_feedback_after BIGINT NOT NULL COMMENT 'Questions of the window after rated NEGATIVE',
   success_rate_after DOUBLE COMMENT 'completed / finished in the window after (NULL without finished answers)',
   negative_feedback_rate_after DOUBLE COMMENT 'negative feedback / questions in the window after (NULL without questions)',
-  success_rate_change DOUBLE COMMENT 'success_rate_after - success_rate_before (NULL when either is NULL)'
+  success_rate_change DOUBLE COMMENT 'success_rate_after - success_rate_before (NULL when either is NULL)',
+  negative_feedback_rate_change DOUBLE COMMENT 'negative_feedback_rate_after - negative_feedback_rate_before (NULL when either is NULL)'
 ) USING DELTA
 CLUSTER BY (workspace_id, space_id)
 COMMENT 'Mart: Genie space configuration changes with success rate and feedback before and after';
