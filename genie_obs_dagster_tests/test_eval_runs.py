@@ -329,3 +329,33 @@ def test_eval_schedules_follow_the_settings(api_env_factory: Callable[..., ApiEn
     assert [(r.partition_key, r.tags[AS_OF_TAG]) for r in requests] == [(w, TICK.isoformat()) for w in WORKSPACES]
     due = evals.due_spaces({other: 3, "a" * 32: 2, "e" * 32: 1, "b" * 32: 0}, {}, env.settings.evals, TICK)
     assert due == ["a" * 32, other]  # never evaluated and benchmarks defined; the null cron and no benchmarks never
+
+
+def test_results_that_cannot_be_read_are_read_again_on_the_next_pass(api_env_factory: Callable[..., ApiEnv]) -> None:
+    """A broken answer while reading a finished run's results (malformed JSON, on every attempt) costs that run's
+    results for this pass only: the pass still stores every run, says how many result reads failed, and the next pass
+    reads them; nothing is lost and nothing is stored twice."""
+    clock = Clock(TICK + dt.timedelta(minutes=1))
+    # One attempt per request: the broken answers are not retried within the pass (no back-off to wait through).
+    env = api_env_factory(config=SimConfig(clock=clock, faults=WorkspaceFaults(requests_per_second=None)),
+                          evals={"cron": "0 5 * * 1"}, api={"max_attempts": 1})
+    set_eval_timing(env.sim.app(WS).state, TIMING)
+    env.run_range(WS, env.scenario.start_date, env.last_day, "genie_ingest")  # the spaces seen
+    env.refresh_spaces(WS)
+    materialize(env, TICK)  # runs started
+    clock.advance(3600)  # and finished
+    env.sim.set_faults(WS, WorkspaceFaults(requests_per_second=None, faults=(
+        Fault("malformed", kinds=frozenset({"get_eval_result"})),)))
+    broken = materialize(env, TICK + dt.timedelta(hours=1))
+    meta = broken.asset_materializations_for_node(EVAL_ASSET)[0].metadata
+    stored = runs(env)
+    assert stored and all(r["final"] for r in stored.values())
+    assert meta["result_errors"].value == len(stored) and results(env) == {}
+    assert all(r["results"] == 0 for r in stored.values())
+    env.sim.set_faults(WS, WorkspaceFaults(requests_per_second=None))
+    materialize(env, TICK + dt.timedelta(hours=1, minutes=30))
+    got, stored = results(env), runs(env)
+    assert len(got) == sum(r["done"] for r in stored.values()) > 0
+    assert all(r["results"] == r["done"] for r in stored.values())
+    materialize(env, TICK + dt.timedelta(hours=2))  # nothing left to read: the same rows
+    assert results(env) == got

@@ -95,7 +95,8 @@ def build_eval_assets(settings: Settings, workspace_partitions: dg.PartitionsDef
                                 OPEN_RUNS: held["open_runs"] or 0, "spaces_with_benchmarks": len(benchmarks),
                                 "runs_started": len(got.started), "runs_start_failed": len(got.start_errors),
                                 "runs_listed": got.runs_listed, "runs_finished_now": got.runs_finished_now,
-                                "results_fetched": got.results_fetched, "list_errors": len(got.list_errors)}),
+                                "results_fetched": got.results_fetched, "list_errors": len(got.list_errors),
+                                "result_errors": len(got.result_errors)}),
             }, partition_key=ws)
             if got.api_calls_failed:
                 failed.append(f"workspace {ws}: no eval runs could be listed; first error: {got.list_errors[0][1]}")

@@ -155,6 +155,7 @@ class PassResult:
     started: list[str] = field(default_factory=list)           # space ids whose run this pass started
     start_errors: list[tuple[str, GenieApiError]] = field(default_factory=list)
     list_errors: list[tuple[str, GenieApiError]] = field(default_factory=list)
+    result_errors: list[tuple[str, GenieApiError]] = field(default_factory=list)  # (eval run id, error)
     runs_listed: int = 0
     runs_finished_now: int = 0
     open_runs: int = 0
@@ -198,13 +199,20 @@ def run_pass(client: GenieClient, workspace_id: str, benchmarks: Mapping[str, in
             final = run["eval_run_status"] in FINAL_STATUSES
             kept = before.results_stored if before else 0
             if final and (before is None or not before.is_final or kept < int(run.get("num_done") or 0)):
-                items = list(client.list_eval_results(space_id, rid, page_size=settings.page_size))
-                for item in items:
-                    details = client.get_eval_result(space_id, rid, item["result_id"])
-                    results.append(result_row(workspace_id, space_id, rid, item, details, now))
-                kept = len(items)
-                out.results_fetched += len(items)
-                out.runs_finished_now += 1
+                try:
+                    items = list(client.list_eval_results(space_id, rid, page_size=settings.page_size))
+                    fetched = [result_row(workspace_id, space_id, rid, item,
+                                          client.get_eval_result(space_id, rid, item["result_id"]), now)
+                               for item in items]
+                except GenieApiError as exc:  # this run's results only: stored with its old count, read next pass
+                    out.result_errors.append((rid, exc))
+                    log(f"space {space_id}: reading the results of eval run {rid} failed ({exc}); the run is stored "
+                        f"with {kept} result(s) and its results are read again on the next pass")
+                else:
+                    results.extend(fetched)
+                    kept = len(items)
+                    out.results_fetched += len(items)
+                    out.runs_finished_now += 1
             elif not final:
                 out.open_runs += 1
             runs.append(run_row(workspace_id, space_id, run, before, rid in started, kept, now))
