@@ -588,7 +588,9 @@ def change_rows(changes: list[dict[str, Any]]) -> list[dict[str, Any]]:
     rows = sorted(changes, key=lambda r: (r["workspace_id"], r["space_id"]))
     rows.sort(key=lambda r: r["changed_at"], reverse=True)
     return [{"workspace_id": r["workspace_id"], "workspace_name": r["workspace_name"] or r["workspace_id"],
-             "space_id": r["space_id"], "space": r["space_title"] or r["space_id"], "version_number": r["version_number"],
+             # no space of the scenario is renamed: its current title is the title the change left
+             "space_id": r["space_id"], "space": r["space_title"] or r["space_id"], "title_after_change": r["space_title"],
+             "version_number": r["version_number"],
              "changed_at": iso(r["changed_at"]), **{k: r[k] for k in (
                  "diff_summary", "sections_changed", "items_added", "items_removed", "items_changed", "window_days",
                  "questions_before", "success_rate_before", "negative_feedback_rate_before", "questions_after",
@@ -767,3 +769,44 @@ def test_the_messages_kept_are_whole_days_and_add_up_to_the_daily_rows(large: Da
     assert sum(m["has_statement"] for m in facts) == _sum(raw, "sql_statements")
     assert sum(m["starts_conversation"] for m in facts) == _sum(raw, "new_conversations")
     assert all(len(t["query_sql"] or "") <= pack.TEXT_LIMITS["query_sql"] for t in texts)
+
+
+def test_a_renamed_space_keeps_one_name_on_every_change_and_version(tmp_path: Path) -> None:
+    """Both dashboards find a space's page, filters and links by what the space is called now: every configuration
+    version and change of a renamed space carries the current title as `space` (else Lakeview's space filter would
+    split its history under old names), and the title of that version beside it."""
+    import pyarrow as pa
+
+    from genie_obs_dagster.resources import open_warehouse
+    from genie_obs_dagster.warehouse import sql as sqlmod
+
+    from .conftest import make_settings
+
+    at = dt.datetime(2026, 3, 1, 10, tzinfo=dt.timezone.utc)
+
+    def rows(table: str, *given: dict[str, Any]) -> pa.Table:
+        """Rows of the table: the values given, every other column a neutral value of its type."""
+        schema = sqlmod.ddl_arrow_schema(table)
+        neutral = {pa.types.is_integer: 0, pa.types.is_floating: 0.0, pa.types.is_boolean: False,
+                   pa.types.is_string: "", pa.types.is_timestamp: at}
+        base = {f.name: next((v for test, v in neutral.items() if test(f.type)), None) for f in schema}
+        return pa.Table.from_pylist([{**base, **g} for g in given], schema=schema)
+
+    key = {"workspace_id": WORKSPACES[0], "space_id": "0" * 31 + "1"}
+    with open_warehouse(make_settings(tmp_path / "wh.duckdb")) as wh:
+        wh.ensure_schema()
+        wh.merge_rows("genie_space_details", rows("genie_space_details", {**key, "title": "Revenue", "config_hash": "h2"}),
+                      ["workspace_id", "space_id"])
+        wh.merge_rows("mart_space_config_versions", rows(
+            "mart_space_config_versions", {**key, "config_hash": "h1", "version_number": 1, "title": "Sales"},
+            {**key, "config_hash": "h2", "version_number": 2, "title": "Revenue", "is_current": True}),
+            ["workspace_id", "space_id", "config_hash"])
+        wh.merge_rows("mart_space_config_changes", rows(
+            "mart_space_config_changes", {**key, "from_config_hash": "h1", "to_config_hash": "h2", "version_number": 2,
+                                          "space_title": "Revenue", "window_days": 7}),
+            ["workspace_id", "space_id", "to_config_hash"])
+        versions = wh.query("dashboards/config_changes").to_pylist()
+        changes = wh.query("dashboards/config_change_impact").to_pylist()
+    assert sorted((r["version_number"], r["space"], r["title"]) for r in versions) == [
+        (1, "Revenue", "Sales"), (2, "Revenue", "Revenue")]
+    assert [(r["space"], r["title_after_change"]) for r in changes] == [("Revenue", "Revenue")]

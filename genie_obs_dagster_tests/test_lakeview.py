@@ -263,7 +263,7 @@ def test_the_space_page_charts_benchmark_accuracy_and_the_impact_of_configuratio
     dated = {q["query"]["datasetName"] for q in widget["date_range_filter"]["queries"]}
     assert new <= space and new <= dated and not new & set(lakeview.UNDATED)
     sql = dict(lakeview.dataset_queries(dashboard))
-    assert _range_subjects(sql["config_change_impact"]) == {"CAST(changed_at AS DATE)"}
+    assert _range_subjects(sql["config_change_impact"]) == {"CAST(c.changed_at AS DATE)"}  # the mart, aliased c
     for name in ("space_eval_accuracy", "space_eval_latest"):
         (subject,) = _range_subjects(sql[name])
         assert subject.split(".")[-1] == "run_date", name

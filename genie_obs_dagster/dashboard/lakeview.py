@@ -306,8 +306,9 @@ def _pages() -> list[Page]:
     space.table("space_change_impact", "config_change_impact", IMPACT_COLUMNS,
                 "Before and after configuration changes (changes made in the period)", 5)
     space.table("space_changes", "config_changes", [
-        ("first_seen_at", "First seen"), ("version_number", "Version"), ("is_current", "Current"), ("tables", "Tables"),
-        ("sample_questions", "Sample questions"), ("benchmarks", "Benchmarks")], "Configuration changes", 5)
+        ("first_seen_at", "First seen"), ("version_number", "Version"), ("is_current", "Current"), ("title", "Title"),
+        ("tables", "Tables"), ("sample_questions", "Sample questions"), ("benchmarks", "Benchmarks")],
+        "Configuration changes", 5)
     space_filter.update(_filter("space_filter", "Space", SPACE_NAME, space.datasets(), "filter-single-select"))
 
     quality = Page("quality", "Quality and feedback")
@@ -377,7 +378,7 @@ def _pages() -> list[Page]:
         ("column_count", "Columns")], "Sample questions, tables, instructions, joins and benchmarks", 12)
     config.table("changes", "config_changes", [
         ("first_seen_at", "First seen"), ("space", "Space"), ("version_number", "Version"), ("is_current", "Current"),
-        ("tables", "Tables"), ("sample_questions", "Sample questions"), ("benchmarks", "Benchmarks")],
+        ("title", "Title"), ("tables", "Tables"), ("sample_questions", "Sample questions"), ("benchmarks", "Benchmarks")],
         "Configuration changes", 6)
     config.table("change_impact", "config_change_impact", [
         ("space", "Space"), ("workspace_name", "Workspace"), *IMPACT_COLUMNS, ("diff_json", "Items added, removed, changed")],

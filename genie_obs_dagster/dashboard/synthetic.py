@@ -339,7 +339,7 @@ def _config(rng: random.Random, out: dict[str, Rows], ws: str, ws_name: str, sp:
                                                "item_text": _question(rng), "item_detail": ""})
     for v in range(1, versions + 1):
         out["config_changes"].append({"workspace_id": ws, "workspace_name": ws_name, "space_id": sp.space_id, "space": sp.title,
-                                      "version_number": v, "is_current": v == versions, "update_time": now.isoformat(),
+                                      "title": sp.title, "version_number": v, "is_current": v == versions, "update_time": now.isoformat(),
                                       "first_seen_at": (now - dt.timedelta(days=30 * (versions - v))).isoformat(),
                                       "last_seen_at": now.isoformat(), **base})
     sp.benchmarks = counts["benchmark"]
@@ -375,7 +375,7 @@ def _changes(rng: random.Random, out: dict[str, Rows], ws: str, ws_name: str, sp
         (qb, sb, nb), (qa, sa, na) = rates["before"], rates["after"]
         out["config_change_impact"].append({
             "workspace_id": ws, "workspace_name": ws_name, "space_id": sp.space_id, "space": sp.title,
-            "version_number": v["version_number"], "changed_at": changed.isoformat(timespec="seconds"),
+            "title_after_change": sp.title, "version_number": v["version_number"], "changed_at": changed.isoformat(timespec="seconds"),
             "diff_summary": "; ".join(f"{s} +{a} -{r} ~{c}" for s, (a, r, c) in counts.items()),
             "sections_changed": ", ".join(counts), "items_added": sum(a for a, _, _ in counts.values()),
             "items_removed": sum(r for _, r, _ in counts.values()), "items_changed": sum(c for _, _, c in counts.values()),

@@ -1393,7 +1393,7 @@
     table(card(grid, "w12", "Configuration versions", "Every version seen, newest first (whatever the date range), with what changed and how the space did while it was current (from the day it was first seen; version 1 from the first day with data)"), {
       id: "space-versions", rows: vrows, cols: [
         { key: "version_number", label: "Version", num: true }, { key: "first_seen_at", label: "First seen", fmt: fmt.time },
-        { key: "update_time", label: "Updated (API)", fmt: fmt.time }, { key: "space", label: "Title" },
+        { key: "update_time", label: "Updated (API)", fmt: fmt.time }, { key: "title", label: "Title" },
         { id: "changed", label: "What changed", value: function (r) { return changeText(changes.get(r.version_number)); }, cell: function (r) { return changeList(changes.get(r.version_number), r.version_number); } },
         { key: "sample_questions", label: "Samples", num: true }, { key: "tables", label: "Tables", num: true },
         { key: "text_instructions", label: "Instructions", num: true }, { key: "example_sqls", label: "Example SQL", num: true },
