@@ -634,7 +634,7 @@ def test_the_page_carries_every_finished_eval_run_with_the_marts_accuracy(lifecy
     payload = embedded_payload(lifecycle.page.read_text())
     shown = unpack(payload)["eval_accuracy"]
     assert shown == run_rows(lifecycle.runs)
-    assert payload["meta"]["not_embedded"]["eval_accuracy"] == ["eval_run_id"]
+    assert payload["meta"]["not_embedded"]["eval_accuracy"] == ["eval_run_id", "workspace_name"]
     assert "eval_accuracy" in payload["meta"]["lazy"] and "config_change_impact" in payload["meta"]["core"]
     # ... and they are the runs the simulated workspaces made, in order, with the accuracy they assessed
     per_space: dict[tuple[str, str], list[tuple[dt.datetime, tuple[str, ...]]]] = defaultdict(list)

@@ -235,7 +235,7 @@ def test_the_space_page_charts_benchmark_accuracy_and_the_impact_of_configuratio
     # Accuracy over time: a line of each run's accuracy (x: when it finished), one series per space.
     chart = widget["space_accuracy"]
     (q,) = chart["queries"]
-    assert q["query"]["datasetName"] == "space_eval_accuracy" and not q["query"]["disaggregated"]
+    assert q["query"]["datasetName"] == "eval_accuracy" and not q["query"]["disaggregated"]
     assert {f["name"]: f["expression"] for f in q["query"]["fields"]} == {
         "finished_at": "`finished_at`", "avg(accuracy)": "AVG(`accuracy`)", "space_name": "`space_name`"}
     enc = chart["spec"]["encodings"]
@@ -258,13 +258,13 @@ def test_the_space_page_charts_benchmark_accuracy_and_the_impact_of_configuratio
         | {"success_rate_change"} <= set(columns("space_change_impact"))
 
     # Bound to the space filter and to the date range; a change is dated by its UTC day, a run by run_date.
-    new = {"space_eval_accuracy", "space_eval_latest", "config_change_impact"}
+    new = {"eval_accuracy", "space_eval_latest", "config_change_impact"}
     space = {q["query"]["datasetName"] for q in widget["space_filter"]["queries"]}
     dated = {q["query"]["datasetName"] for q in widget["date_range_filter"]["queries"]}
     assert new <= space and new <= dated and not new & set(lakeview.UNDATED)
     sql = dict(lakeview.dataset_queries(dashboard))
     assert _range_subjects(sql["config_change_impact"]) == {"CAST(c.changed_at AS DATE)"}  # the mart, aliased c
-    for name in ("space_eval_accuracy", "space_eval_latest"):
+    for name in ("eval_accuracy", "space_eval_latest"):
         (subject,) = _range_subjects(sql[name])
         assert subject.split(".")[-1] == "run_date", name
     note = " ".join(next(i["widget"] for i in page["layout"] if i["widget"]["name"] == "space_note")
@@ -288,7 +288,7 @@ def test_the_configuration_page_shows_every_change_with_its_impact_and_accuracy_
                                                                         latest["spec"]["encodings"]["columns"]}
     assert on_page["accuracy_by_space"]["spec"]["encodings"]["color"]["fieldName"] == lakeview.SPACE_NAME
     workspace = {q["query"]["datasetName"] for q in widget["workspace_filter"]["queries"]}
-    assert {"config_change_impact", "space_eval_accuracy", "space_eval_latest"} <= workspace
+    assert {"config_change_impact", "eval_accuracy", "space_eval_latest"} <= workspace
     note = " ".join(on_page["config_note"]["multilineTextboxSpec"]["lines"])
     assert "date range" in note and "changes" in note and "Benchmark accuracy" in note
 

@@ -237,7 +237,7 @@ def test_the_space_page_shows_one_space(world: World) -> None:
 def test_the_space_label_is_the_same_in_every_dataset(world: World) -> None:
     labels = {}
     for name in ("space_activity", "space_askers", "space_prompts", "space_sql_performance", "daily_activity", "failures",
-                 "config_change_impact", "space_eval_accuracy", "space_eval_latest"):
+                 "config_change_impact", "eval_accuracy", "space_eval_latest"):
         rows = run(world, f"SELECT DISTINCT space_id, space_name FROM ({dataset(world, name)}) AS d", RANGES[2])  # noqa: S608
         for r in rows:
             assert labels.setdefault(r["space_id"], r["space_name"]) == r["space_name"], name

@@ -67,7 +67,6 @@ LAKEVIEW_DATASETS: tuple[LakeviewDataset, ...] = (
     LakeviewDataset("space_prompts", "Latest questions per space"),
     LakeviewDataset("space_sql_performance", "SQL performance in the period"),
     LakeviewDataset("top_askers_in_range", "Top users in the period"),
-    LakeviewDataset("space_eval_accuracy", "Benchmark accuracy in the period"),
     LakeviewDataset("space_eval_latest", "Latest benchmark accuracy per space in the period"),
 )
 
@@ -81,6 +80,7 @@ RANGE_FILTERED: dict[str, tuple[str, str]] = {
     "recent_prompts": ("mart_messages", "activity_date"),
     "sql_duration_histogram": ("mart_messages", "activity_date"),
     "config_change_impact": ("mart_space_config_changes", "CAST(changed_at AS DATE)"),  # the UTC day of the change
+    "eval_accuracy": ("mart_eval_accuracy", "run_date"),  # the UTC day the eval run started
 }
 # Datasets not about activity, which the date range leaves whole: configuration (current, and every version: the
 # day a version was first seen is the day the pipeline fetched it, not a day of activity) and the pipeline's state.
@@ -96,8 +96,6 @@ LOCAL_ONLY: dict[str, str] = {
     "people_by_period": "the local page's date-range presets: Lakeview counts askers exactly for any range (space_askers)",
     "config_item_changes": "the local page's item-by-item diff: config_change_impact carries the semantic diff",
     "sql_reads_daily": "the local page's data-read chart: space_sql_performance sums the reads of the range",
-    "eval_accuracy": "has no workspace name (the workspace filter and the space label need one): space_eval_accuracy "
-                     "and space_eval_latest read the same mart for the date range",
 }
 SCOPED = ("adoption_daily", "top_askers_in_range")  # distinct counts per scope: never summed across workspaces
 
@@ -288,7 +286,7 @@ def _pages() -> list[Page]:
     space.chart("space_questions_per_day", "bar", "daily_activity", "activity_date", "questions", "Questions per day", 3)
     space.chart("space_failures", "bar", "failures", "error_type", "failures", "Failures by error type", 3,
                 x_scale="categorical")
-    space.chart("space_accuracy", "line", "space_eval_accuracy", "finished_at", "accuracy",
+    space.chart("space_accuracy", "line", "eval_accuracy", "finished_at", "accuracy",
                 "Benchmark accuracy over time (eval runs in the period)", 3, color=SPACE_NAME, aggregate="avg")
     space.table("space_accuracy_latest", "space_eval_latest", LATEST_ACCURACY_COLUMNS,
                 "Latest benchmark accuracy and change vs the previous run", 6, width=3)
@@ -383,7 +381,7 @@ def _pages() -> list[Page]:
     config.table("change_impact", "config_change_impact", [
         ("space", "Space"), ("workspace_name", "Workspace"), *IMPACT_COLUMNS, ("diff_json", "Items added, removed, changed")],
         "Before and after configuration changes (changes made in the period)", 8)
-    config.chart("accuracy_by_space", "line", "space_eval_accuracy", "finished_at", "accuracy",
+    config.chart("accuracy_by_space", "line", "eval_accuracy", "finished_at", "accuracy",
                  "Benchmark accuracy over time by space", 3, color=SPACE_NAME, aggregate="avg")
     config.table("accuracy_latest", "space_eval_latest", [
         ("space", "Space"), ("workspace_name", "Workspace"), *LATEST_ACCURACY_COLUMNS],
@@ -464,8 +462,8 @@ def dataset_sql(name: str, names: TableNames) -> tuple[str, str]:
     """(title, Databricks SQL) of a dataset of the dashboard, shared or Lakeview-only, with its Lakeview additions."""
     shared = {d.name: d for d in ds.DATASETS}
     own = {d.name: d for d in LAKEVIEW_DATASETS}
-    if name in own:
-        return own[name].title, ds.databricks_sql(own[name], names)
+    if name in own:  # written for Lakeview: a space_name of its own, or one added like the shared ones'
+        return own[name].title, with_space_name(ds.databricks_sql(own[name], names))
     sql = ds.databricks_sql(shared[name], names)
     if name in RANGE_FILTERED:
         sql = restrict_to_range(sql, *RANGE_FILTERED[name])

@@ -60,7 +60,7 @@ CORE = ("workspaces", "daily_activity", "space_activity", "failures", "space_lea
 # eval runs: one per space with benchmarks and week (about 10,000 at the large scale), on two pages only
 LAZY = ("messages", "message_text", "negative_feedback", "space_config_items", "eval_accuracy")
 LEFT_OUT = ("daily_outcomes", "recent_prompts", "sql_reads_daily")
-NOT_EMBEDDED = {"config_change_impact": ("diff_json",), "eval_accuracy": ("eval_run_id",)}  # columns left out
+NOT_EMBEDDED = {"config_change_impact": ("diff_json",), "eval_accuracy": ("eval_run_id", "workspace_name")}  # columns left out (the page names workspaces by id)
 
 ACTIVITY_SUMS = ("questions", "conversations", "new_conversations", "completed", "failed", "cancelled", "in_progress",
                  "not_fetched", "positive_feedback", "negative_feedback", "review_requests", "sql_statements",

@@ -1,6 +1,7 @@
 -- Benchmark accuracy over time per space: one point per DONE eval run (x: finished_at, y: accuracy, series: space).
 SELECT
   workspace_id,
+  COALESCE(workspace_name, workspace_id) AS workspace_name,
   space_id,
   COALESCE(space_title, space_id) AS space,
   eval_run_id,

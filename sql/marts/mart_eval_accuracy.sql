@@ -6,6 +6,11 @@ WITH done AS (
     COUNT(*) OVER (PARTITION BY r.workspace_id, r.space_id) AS runs
   FROM main.genie_analytics.genie_eval_runs AS r
   WHERE r.eval_run_status = 'DONE'
+),
+workspaces AS (
+  SELECT workspace_id, MAX(workspace_name) AS workspace_name
+  FROM main.genie_analytics.genie_messages_to_fetch
+  GROUP BY workspace_id
 )
 SELECT
   d.workspace_id,
@@ -24,6 +29,8 @@ SELECT
   LAG(d.accuracy) OVER (PARTITION BY d.workspace_id, d.space_id ORDER BY d.rn) AS previous_accuracy,
   d.accuracy - LAG(d.accuracy) OVER (PARTITION BY d.workspace_id, d.space_id ORDER BY d.rn) AS accuracy_change,
   d.started_by_pipeline,
-  d.rn = d.runs AS is_latest
+  d.rn = d.runs AS is_latest,
+  w.workspace_name
 FROM done AS d
 LEFT JOIN main.genie_analytics.genie_space_details AS s ON s.workspace_id = d.workspace_id AND s.space_id = d.space_id
+LEFT JOIN workspaces AS w ON w.workspace_id = d.workspace_id

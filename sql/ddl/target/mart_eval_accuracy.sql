@@ -17,7 +17,8 @@ CREATE TABLE IF NOT EXISTS main.genie_analytics.mart_eval_accuracy (
   previous_accuracy DOUBLE COMMENT 'Accuracy of the previous DONE run of the space, NULL for the first',
   accuracy_change DOUBLE COMMENT 'accuracy - previous_accuracy',
   started_by_pipeline BOOLEAN NOT NULL COMMENT 'True when the genie_eval_runs asset started the run',
-  is_latest BOOLEAN NOT NULL COMMENT 'True for the latest DONE run of the space'
+  is_latest BOOLEAN NOT NULL COMMENT 'True for the latest DONE run of the space',
+  workspace_name STRING COMMENT 'Workspace name (system.access.workspaces_latest, through the audit layer)'
 ) USING DELTA
 CLUSTER BY (workspace_id, space_id)
 COMMENT 'Mart: benchmark accuracy over time per Genie space';
