@@ -101,7 +101,7 @@ def add_generate_parser(sub: Any) -> None:
     gen.add_argument("--follow-ups", type=int, default=1, metavar="0-2",
                      help="follow-up questions per conversation (0, 1 or 2; default 1)")
     gen.add_argument("--poll-timeout", type=float, default=600.0, metavar="SECONDS",
-                     help="give up polling a message after this long (default 600)")
+                     help="give up polling a message after this long (more than 0, at most 86400; default 600)")
 
 
 def run_generate_command(settings: Settings, args: argparse.Namespace) -> int:
@@ -124,6 +124,9 @@ def run_generate_command(settings: Settings, args: argparse.Namespace) -> int:
             out = C.generate(settings, opts, genie.client(opts.workspace_id), asker, asked_as,
                              sink=lambda rows: wh.merge_rows(C.TABLE, C.rows_table(rows), C.KEYS),
                              log=lambda line: print(line, flush=True))
+    except C.GenerateError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     finally:
         asker.close()
         for client in genie._clients.values():
@@ -219,8 +222,7 @@ def run_spaces_command(settings: Settings, args: argparse.Namespace) -> int:
         return 0 if done.verified else 1
     except (P.PromotionError, B.BackupError) as exc:
         print(f"error: {exc}", file=sys.stderr)
-        bad_option = str(exc).startswith("--") and not isinstance(exc, P.StaleTarget)
-        return 2 if bad_option else 1
+        return 2 if isinstance(exc, (P.BadOption, B.BadOption)) else 1
     finally:
         for client in genie._clients.values():
             client.close()

@@ -53,12 +53,14 @@ def fake() -> FakeTime:
 @pytest.fixture
 def make_env(api_env_factory: Callable[..., ApiEnv], fake: FakeTime,
              monkeypatch: pytest.MonkeyPatch) -> Callable[..., ApiEnv]:
-    def make(questions_per_window: int = 5, faults: tuple[Fault, ...] = (), backend: str = "duckdb") -> ApiEnv:
+    def make(questions_per_window: int = 5, faults: tuple[Fault, ...] = (), backend: str = "duckdb",
+             rewrite_body: Callable[[str, Any, bytes], bytes | None] | None = None, **settings: Any) -> ApiEnv:
         config = SimConfig(clock=fake.now, answer_delay_s=0.5, audit_delay_s=60.0, principals=(ASKER,),
                            answer_status=lambda content: "FAILED" if "churn" in content.lower() else "COMPLETED",
                            faults=WorkspaceFaults(requests_per_second=None, questions_per_window=questions_per_window,
-                                                  question_window_s=60.0, limits_clock=fake.monotonic, faults=faults))
-        env = api_env_factory(config=config, backend=backend)
+                                                  question_window_s=60.0, limits_clock=fake.monotonic, faults=faults,
+                                                  rewrite_body=rewrite_body))
+        env = api_env_factory(config=config, backend=backend, **settings)
         monkeypatch.setenv(C.ASKER_CLIENT_ID_ENV, ASKER.client_id)
         monkeypatch.setenv(C.ASKER_CLIENT_SECRET_ENV, ASKER.client_secret)
         return env
@@ -190,12 +192,14 @@ def test_bad_options_name_the_option_and_what_is_allowed(make_env: Callable[...,
                                                          monkeypatch: pytest.MonkeyPatch) -> None:
     env = make_env()
     with pytest.raises(C.OptionsError) as bad:
-        C.validate(env.settings, C.GenerateOptions(workspace_id="999", follow_ups=3, questions=0, space_ids=("abc",)))
+        C.validate(env.settings, C.GenerateOptions(workspace_id="999", follow_ups=3, questions=0, space_ids=("abc",),
+                                                   poll_timeout_s=float("inf")))
     text = str(bad.value)
     assert f"--workspace '999' is not a configured workspace; allowed: {', '.join(WORKSPACES)}" in text
     assert "--follow-ups 3 is not allowed; allowed: 0, 1 or 2" in text
     assert "--questions 0 is not allowed; allowed: 1 to 20" in text
     assert "--space 'abc' is not allowed" in text
+    assert "--poll-timeout inf is not allowed; allowed: seconds, more than 0 and at most 86400 (a day)" in text
     # The job says the same, as a failed run naming the option.
     result = env.defs.resolve_job_def(GENERATE_JOB).execute_in_process(
         instance=env.instance, raise_on_error=False,
@@ -234,3 +238,69 @@ def test_the_job_generates_and_records(api_env_factory: Callable[..., ApiEnv], m
     assert rows == [(result.run_id, 0, "COMPLETED"), (result.run_id, 1, "COMPLETED")]
     (evaluation,) = result.get_asset_check_evaluations()
     assert not evaluation.passed and "audit rows not arrived" in evaluation.description  # right after asking
+
+
+def test_hostile_configurations_and_answers_are_named_not_crashed(make_env: Callable[..., ApiEnv],
+                                                                   fake: FakeTime) -> None:
+    """Spaces whose serialized_space is not JSON text, nested too deeply or of the wrong shape are skipped, each with
+    why; a start-conversation answer whose status and creation time are of other types is not stored as such (the
+    poll reads the checked message)."""
+    hostile: dict[str, Any] = {}
+
+    def rewrite(kind: str, path: Any, body: bytes) -> bytes | None:
+        change = hostile.get(kind if kind == "start_conversation" else path.get("space_id", ""))
+        return json.dumps(change(json.loads(body))).encode() if change and kind in ("get_space",
+                                                                                      "start_conversation") else None
+
+    env = make_env(rewrite_body=rewrite)
+    good = space_with_questions(env)
+    number, deep, shapeless = [s.space_id for s in env.scenario.spaces if s.workspace_id == WS and s.space_id != good][:3]
+    hostile.update({
+        number: lambda a: {**a, "serialized_space": 5},
+        deep: lambda a: {**a, "serialized_space": "[" * 100_000 + "]" * 100_000},
+        shapeless: lambda a: {**a, "serialized_space": json.dumps({"config": "x", "benchmarks": ["y", 5]})},
+        "start_conversation": lambda a: {**a, "message": {**a["message"], "status": ["COMPLETED"],
+                                                          "created_timestamp": "yesterday"}},
+    })
+    out = run_generator(env, fake, space_ids=(good, number, deep, shapeless), questions=1, follow_ups=0)
+    assert out.skipped_spaces == {
+        number: "its serialized_space cannot be read: serialized_space is a number, not JSON text",
+        deep: "its serialized_space cannot be read: serialized_space is nested too deeply",
+        shapeless: "serialized_space has no sample questions or benchmarks"}
+    (row,) = out.rows
+    assert row["space_id"] == good and row["final_status"] == "COMPLETED" and row["created_timestamp"] is None
+    assert env.rows("SELECT space_id, final_status FROM main.genie_analytics.generated_conversations") == \
+        [(good, "COMPLETED")]
+
+
+def test_a_lost_answer_that_cannot_be_looked_up_is_not_asked_again(make_env: Callable[..., ApiEnv], fake: FakeTime,
+                                                                   monkeypatch: pytest.MonkeyPatch,
+                                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    """The answer to a question is lost and the listing of the asker's conversations has no usable ids: the question
+    may exist, so it is not asked again (asked twice), and the row says why. Then the workspace's spaces cannot be
+    listed: the command says so and exits 1."""
+    def no_ids(kind: str, path: Any, body: bytes) -> bytes | None:
+        if kind != "list_conversations":
+            return None
+        listed = json.loads(body).get("conversations", [])
+        return json.dumps({"conversations": [{k: v for k, v in c.items() if k not in ("conversation_id", "id")}
+                                             for c in listed]}).encode()
+
+    env = make_env(faults=(Fault("drop", kinds=frozenset({"start_conversation"}), limit=1),), rewrite_body=no_ids,
+                   api={"max_attempts": 1})
+    out = run_generator(env, fake, space_ids=(space_with_questions(env),), questions=1, follow_ups=1)
+    (row,) = out.rows
+    assert row["message_id"] is None and not row["recovered"] and row["error_type"]
+    assert "not asked again: a conversation listed with this question has no usable id" in row["error_message"]
+    assert len([m for m in env.scenario.messages if m.user_id == ASKER.user_id]) == 1  # asked once
+
+    from genie_obs_dagster.cli import run_generate_command
+
+    env.sim.set_faults(WS, WorkspaceFaults(requests_per_second=None, faults=(Fault("500", kinds=frozenset({"list_spaces"})),)))
+
+    class Args:
+        workspace, space, questions, follow_ups, poll_timeout = WS, [], 1, 0, 600.0
+
+    capsys.readouterr()
+    assert run_generate_command(env.settings, Args()) == 1  # type: ignore[arg-type]
+    assert capsys.readouterr().err.startswith(f"error: cannot list the spaces of workspace {WS} (no --space given")

@@ -5,8 +5,12 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Callable
+from typing import Any
+
+import pytest
 
 from genie_obs_dagster.sandbox.server import Fault, WorkspaceFaults
+from genie_obs_dagster.sandbox.server import genie as simulated_genie
 
 from .conftest import WORKSPACES, ApiEnv, make_scenario
 
@@ -68,6 +72,43 @@ def test_a_failed_space_fetch_never_overwrites_good_data(api_env_factory: Callab
     env.sim.set_faults(WS, WorkspaceFaults(requests_per_second=None))
     env.refresh_spaces(WS)
     assert all(e[2] for e in env.rows("SELECT error_type, attempt_count, resolved FROM main.genie_analytics.genie_space_fetch_errors"))
+
+
+HOSTILE_SPACES = {  # what a broken or hostile workspace might answer for one space, each field of the wrong kind
+    "serialized_space a number": {"serialized_space": 5},
+    "serialized_space nested 100,000 deep": {"serialized_space": "[" * 100_000 + "]" * 100_000},
+    "title an object": {"title": {"text": "Sales"}},
+    "etag a list": {"etag": ["1"]},
+    "update_time not a time": {"update_time": "yesterday"},
+}
+
+
+def test_a_hostile_space_answer_is_a_recorded_error_not_a_crash_or_a_wrong_row(
+        api_env_factory: Callable[..., ApiEnv], monkeypatch: pytest.MonkeyPatch) -> None:
+    """One space's answer is malformed: its stored row is kept as it was, the answer is recorded as a fetch error of
+    that space (read again on the next refresh), and every other space is refreshed as usual."""
+    env = api_env_factory(api={"max_attempts": 1})
+    env.ingest_all()
+    env.refresh_spaces(WS)
+    good = space_rows(env)
+    victim = sorted(good)[0]
+    real = simulated_genie.wire.space_json
+
+    def errors() -> list[tuple]:
+        return env.rows("SELECT space_id, error_type, resolved FROM main.genie_analytics.genie_space_fetch_errors")
+
+    for hostile, fields in HOSTILE_SPACES.items():
+        def space_json(space: Any, *args: Any, fields: dict[str, Any] = fields, **kw: Any) -> dict[str, Any]:
+            body = real(space, *args, **kw)
+            return {**body, **fields} if space.space_id == victim else body
+
+        monkeypatch.setattr(simulated_genie.wire, "space_json", space_json)
+        env.refresh_spaces(WS)
+        assert space_rows(env) == good, hostile
+        assert errors() == [(victim, "MALFORMED_RESPONSE", False)], hostile
+    monkeypatch.setattr(simulated_genie.wire, "space_json", real)
+    env.refresh_spaces(WS)
+    assert [e[2] for e in errors()] == [True]
 
 
 def test_listing_conversations_finds_what_the_audit_log_missed(api_env_factory: Callable[..., ApiEnv]) -> None:

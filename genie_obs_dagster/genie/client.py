@@ -29,6 +29,7 @@ from . import errors as E
 from .auth import CredentialError, OAuthTokenSource
 from .budget import RequestBudget
 from .rows import message_problem, user_problem
+from .spaces import parse_rfc3339
 
 log = logging.getLogger(__name__)
 HEX32 = re.compile(r"^[0-9a-f]{32}$")
@@ -102,6 +103,37 @@ def message_body_problem(body: Any, message_id: str) -> str | None:
             if (parsed.message_id or parsed.id) != message_id or parsed.status is None or not parsed.created_timestamp:
                 problem = "lacks message_id, a known status or created_timestamp"
     return problem
+
+
+SPACE_TEXT_FIELDS = ("title", "description", "warehouse_id", "serialized_space", "etag", "parent_path")
+
+
+def space_body_problem(body: Any, space_id: str) -> str | None:
+    """Why ``body`` is not a usable GenieSpace of ``space_id`` (a short, value-free text), or None: the space asked
+    for, its text fields text, its times RFC 3339, and ``serialized_space`` JSON the product can read (text that is
+    not JSON is kept as it is; nesting deeper than Python's parser goes is not)."""
+    if not isinstance(body, dict):
+        return "space body is not a JSON object"
+    try:
+        if GenieSpace.from_dict(body).space_id != space_id:
+            return "space body lacks the space_id asked for"
+    except Exception as exc:  # the SDK's parser meets a shape it does not expect
+        return f"does not parse as a GenieSpace ({type(exc).__name__})"
+    wrong = [k for k in SPACE_TEXT_FIELDS if body.get(k) is not None and not isinstance(body[k], str)]
+    if wrong:
+        return f"space fields that are not text: {', '.join(wrong)}"
+    for k in ("create_time", "update_time"):
+        try:
+            parse_rfc3339(body.get(k))
+        except (TypeError, ValueError):
+            return f"space {k} is not an RFC 3339 time"
+    try:
+        json.loads(body.get("serialized_space") or "null")
+    except ValueError:
+        pass  # kept as text: the history and the backups never lose what was seen
+    except RecursionError:
+        return "space serialized_space is nested too deeply to read"
+    return None
 
 
 class GenieClient:
@@ -259,8 +291,9 @@ class GenieClient:
     def get_space(self, space_id: str, include_serialized_space: bool = True) -> dict[str, Any]:
         path = f"/api/2.0/genie/spaces/{check_id(space_id, 'space id')}"
         body = self.request("GET", path, {"include_serialized_space": "true" if include_serialized_space else "false"})
-        if GenieSpace.from_dict(body).space_id != space_id:
-            raise E.GenieApiError(E.MALFORMED_RESPONSE, "space body lacks the space_id asked for", 200)
+        problem = space_body_problem(body, space_id)
+        if problem:
+            raise E.GenieApiError(E.MALFORMED_RESPONSE, problem, 200)
         return body
 
     def list_spaces(self, page_size: int = 100) -> Iterator[dict[str, Any]]:

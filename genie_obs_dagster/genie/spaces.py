@@ -40,7 +40,7 @@ def config_hash(space: dict[str, Any]) -> str:
     raw = space.get("serialized_space")
     try:
         serialized = json.loads(raw) if raw else None
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON (or too deep to read): hashed as the text it is
         serialized = raw
     canonical = json.dumps({"title": space.get("title"), "description": space.get("description"),
                             "warehouse_id": space.get("warehouse_id"), "serialized_space": serialized},

@@ -36,11 +36,16 @@ from ..warehouse import Warehouse
 FOLDER = "space_backups"
 FORMAT = "genie-obs space configuration backup"
 HASH_RE = re.compile(r"^[0-9a-f]{6,64}$")
+FULL_HASH_RE = re.compile(r"^[0-9a-f]{64}$")
 ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$")  # a workspace or space id: one plain path segment
 
 
 class BackupError(Exception):
     """A backup or restore that cannot go ahead; the message says why (naming the option when one is wrong)."""
+
+
+class BadOption(BackupError):
+    """An option (or its value) is wrong: the message starts with the option (the command exits 2)."""
 
 
 class BackupStore(Protocol):
@@ -146,7 +151,8 @@ def folder_of(workspace_id: str, space_id: str, option: str = "space") -> str:
     """``<workspace_id>/<space_id>``, each checked to be one plain path segment (never ``..`` or a ``/``)."""
     for what, value in (("workspace", workspace_id), (option, space_id)):
         if not isinstance(value, str) or not ID_RE.match(value):
-            raise BackupError(f"{what} {value!r} is not an id (letters, digits, '-' and '_')")
+            error = BadOption if what.startswith("--") else BackupError
+            raise error(f"{what} {value!r} is not an id (letters, digits, '-' and '_')")
     return f"{workspace_id}/{space_id}"
 
 
@@ -170,7 +176,7 @@ def document(row: dict[str, Any]) -> dict[str, Any]:
     raw = row.get("serialized_space")
     try:
         serialized: Any = json.loads(raw) if raw else None
-    except ValueError:
+    except (ValueError, RecursionError):
         serialized = raw  # kept as text: a backup never loses what was seen
     return {
         "format": FORMAT, "format_version": 1,
@@ -224,31 +230,65 @@ def write_backups(rows: list[dict[str, Any]], store: BackupStore) -> BackupResul
 
 def load_backup(store: BackupStore | None, workspace_id: str, space_id: str, version: str) -> dict[str, Any]:
     """The backup named by ``version``: a config hash (or a unique prefix of at least 6 characters) of that space
-    in ``store``, or the path of a backup file."""
+    in ``store``, or the path of a backup file. Refused unless it is a backup of this format version, of that space
+    of that workspace, whose content hash is its ``config_hash`` (and its file name's, when the name is a hash)."""
     if HASH_RE.match(version):
         if store is None:
-            raise BackupError(f"--version {version}: no backup store to look in")
+            raise BadOption(f"--version {version}: no backup store to look in")
         folder = folder_of(workspace_id, space_id, "--space")
         matches = [n for n in store.names(folder) if n.endswith(".json") and n.startswith(version)]
         if not matches:
-            raise BackupError(f"--version {version}: no backup of space {space_id} of workspace {workspace_id} "
-                              f"with that config hash in {store.location}")
+            raise BadOption(f"--version {version}: no backup of space {space_id} of workspace {workspace_id} "
+                            f"with that config hash in {store.location}")
         if len(matches) > 1:
-            raise BackupError(f"--version {version}: matches {len(matches)} backups; give more of the hash")
-        raw = store.read(f"{folder}/{matches[0]}")
+            raise BadOption(f"--version {version}: matches {len(matches)} backups; give more of the hash")
+        name = f"{folder}/{matches[0]}"
+        bad: type[BackupError] = BackupError  # a file of the store that is wrong: a failure, not an option
+        try:
+            raw = store.read(name)
+        except OSError as exc:
+            raise BackupError(f"--version {version}: cannot read {name} in {store.location}: {exc}") from None
+        named = matches[0][: -len(".json")]
     else:
-        path = Path(version)
+        path, bad = Path(version), BadOption
         if not path.is_file():
-            raise BackupError(f"--version {version!r}: neither a config hash (hex) nor a backup file")
-        raw = path.read_bytes()
+            raise BadOption(f"--version {version!r}: neither a config hash (6 to 64 lowercase hex characters) nor a "
+                            "backup file")
+        try:
+            raw = path.read_bytes()
+        except OSError as exc:
+            raise BadOption(f"--version {version!r}: cannot read the file: {exc.strerror or exc}") from None
+        named = path.stem if FULL_HASH_RE.match(path.stem) else None
     try:
         doc = json.loads(raw)
-    except ValueError:
-        raise BackupError(f"--version {version}: the backup is not JSON") from None
+    except (ValueError, RecursionError):
+        raise bad(f"--version {version}: the backup is not JSON") from None
     if not isinstance(doc, dict) or doc.get("format") != FORMAT:
-        raise BackupError(f"--version {version}: not a genie-obs space backup file")
-    if doc_hash(doc) != doc.get("config_hash"):
-        raise BackupError(f"--version {version}: the file's content does not match its config_hash (edited?)")
+        raise bad(f"--version {version}: not a genie-obs space backup file")
+    if doc.get("format_version") != 1 or isinstance(doc.get("format_version"), bool):
+        raise bad(f"--version {version}: backup format_version {doc.get('format_version')!r} is not supported "
+                  "(this version reads format_version 1)")
+    problems = [f"{k} is not text" for k in ("title", "description", "warehouse_id")
+                if doc.get(k) is not None and not isinstance(doc[k], str)]
+    if doc.get("serialized_space") is not None and not isinstance(doc["serialized_space"], (dict, str)):
+        problems.append("serialized_space is neither a JSON object nor text")
+    if problems:
+        raise bad(f"--version {version}: not a usable backup: {'; '.join(problems)}")
+    try:
+        content_hash = doc_hash(doc)
+    except RecursionError:
+        raise bad(f"--version {version}: not a usable backup: serialized_space is nested too deeply") from None
+    if content_hash != doc.get("config_hash"):
+        raise bad(f"--version {version}: the file's content does not match its config_hash (edited?)")
+    if named is not None and named != doc["config_hash"]:
+        raise bad(f"--version {version}: the file is named {named[:12]}… but holds configuration "
+                  f"{doc['config_hash'][:12]}… (renamed or copied over?)")
+    if doc.get("workspace_id") != workspace_id:
+        raise bad(f"--version {version}: a backup of a space of workspace {doc.get('workspace_id')}, not of "
+                  f"--workspace {workspace_id} (across workspaces: genie-obs spaces promote)")
+    if doc.get("space_id") != space_id:
+        raise bad(f"--version {version}: a backup of space {doc.get('space_id')}, not of {space_id} (to restore "
+                  "another space's backup, give it as --from-space)")
     return doc
 
 
@@ -263,14 +303,17 @@ class RestoreResult:
 def restore(client: GenieClient, space_id: str, doc: dict[str, Any], *, force: bool = False,
             expected_etag: str | None = None) -> RestoreResult:
     """Put the backup's configuration (title, description, warehouse, serialized_space) into ``space_id``."""
-    try:
-        current = client.get_space(space_id, include_serialized_space=True)
-    except E.GenieApiError as exc:
-        raise BackupError(f"--space {space_id}: cannot read the space: {exc}") from None
-    if expected_etag and current.get("etag") != expected_etag and not force:
-        raise BackupError(f"space {space_id} changed since etag {expected_etag} (now {current.get('etag')}); "
+    current = _read(client, space_id)
+    etag = current.get("etag")
+    if not isinstance(etag, str) or not etag:
+        if not force:
+            raise BackupError(f"space {space_id}: the workspace's answer has no etag, so a change made meanwhile "
+                              "could not be detected: refused; --force to restore without one")
+        current["etag"] = None
+    elif expected_etag and etag != expected_etag and not force:
+        raise BackupError(f"space {space_id} changed since etag {expected_etag} (now {etag}); "
                           "--force to overwrite it")
-    if config_hash(current) == doc["config_hash"]:
+    if _hash(current) == doc["config_hash"]:
         return RestoreResult(space_id, doc["config_hash"], False, current.get("etag"))
     fields = {"title": doc.get("title"), "description": doc.get("description"),
               "warehouse_id": doc.get("warehouse_id"), "serialized_space": serialized_text(doc)}
@@ -281,13 +324,44 @@ def restore(client: GenieClient, space_id: str, doc: dict[str, Any], *, force: b
         if not (conflict and force):
             why = "it changed while restoring (stale etag); --force to overwrite" if conflict else str(exc)
             raise BackupError(f"restoring space {space_id}: {why}") from None
-        fresh = client.get_space(space_id, include_serialized_space=True)
-        client.update_space(space_id, etag=fresh.get("etag"), **fields)
-    back = client.get_space(space_id, include_serialized_space=True)
-    if config_hash(back) != doc["config_hash"]:
+        fresh = _read(client, space_id)
+        try:
+            client.update_space(space_id, etag=fresh.get("etag"), **fields)
+        except E.GenieApiError as again:
+            raise BackupError(f"restoring space {space_id}: {again}") from None
+    try:
+        back = _read(client, space_id)
+    except BackupError as exc:
+        raise BackupError(f"space {space_id} was updated, but reading it back failed: {exc}") from None
+    if _hash(back) != doc["config_hash"]:
         raise BackupError(f"space {space_id} was updated but reads back as another configuration "
-                          f"({config_hash(back)[:12]}, not {doc['config_hash'][:12]})")
+                          f"({_hash(back)[:12]}, not {doc['config_hash'][:12]})")
     return RestoreResult(space_id, doc["config_hash"], True, back.get("etag"))
+
+
+def _read(client: GenieClient, space_id: str) -> dict[str, Any]:
+    """The space as the workspace answers it, its ``serialized_space`` checked to be text (what is hashed)."""
+    try:
+        space = client.get_space(space_id, include_serialized_space=True)
+    except E.GenieApiError as exc:
+        if exc.error_type == E.BAD_REQUEST and exc.http_status is None:
+            raise BadOption(f"--space {space_id!r}: {exc.message}") from None
+        if exc.error_type == E.NOT_FOUND:
+            raise BadOption(f"--space {space_id}: no such space in workspace {client.workspace_id} (or it is in the "
+                            "trash)") from None
+        raise BackupError(f"cannot read space {space_id} (--space): {exc}") from None
+    if space.get("serialized_space") is not None and not isinstance(space["serialized_space"], str):
+        raise BackupError(f"space {space_id}: the workspace answered a serialized_space that is not JSON text "
+                          f"({type(space['serialized_space']).__name__}); nothing restored")
+    return space
+
+
+def _hash(space: dict[str, Any]) -> str:
+    try:
+        return config_hash(space)
+    except RecursionError:
+        raise BackupError(f"space {space.get('space_id')}: the workspace answered a serialized_space nested too deeply "
+                          "to read; nothing restored") from None
 
 
 def iter_docs(store: BackupStore, workspace_id: str, space_id: str) -> Iterator[dict[str, Any]]:

@@ -12,7 +12,8 @@ every message to a final status, and returns one row per question for ``generate
 - **A question is asked once.** ``GenieClient.post_question`` retries only where the server created nothing (429,
   401, no token); when the outcome is unknown (5xx, timeout, lost or broken answer) the generator first looks for the
   message (the asker's conversations in the space, or the conversation's messages, by exact text and a creation
-  time not before the POST) and asks again only if it is not there. The row then says ``recovered``.
+  time not before the POST) and asks again only if it is certainly not there (not when looking failed, or a listed
+  item of that text has no usable id or time). The row then says ``recovered``, or the error and why not asked again.
 - **Who asks.** Not the ingestion service principal: the audit path ignores that principal's events by design
   (README "Who asked?": they are the product's own reads, and a generated question polled by the same principal
   would be indistinguishable from the product fetching a message). The generator asks as a *test asker*, a
@@ -29,7 +30,6 @@ call :func:`generate`.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
 import time
 import uuid
@@ -46,6 +46,7 @@ from ..genie.client import ClientSettings, GenieClient, outcome_unknown
 from ..genie.rows import FINAL, conform
 from ..settings import SecretRef, Settings
 from ..warehouse import sql as sqlmod
+from .space_diff import items_of, parse
 
 TABLE = "generated_conversations"
 KEYS = ("generation_id", "workspace_id", "space_id", "conversation_no", "turn")
@@ -56,6 +57,7 @@ ASKER_CLIENT_SECRET_ENV = "GENIE_OBS_TEST_ASKER_CLIENT_SECRET"
 ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 HEX32 = re.compile(r"^[0-9a-f]{32}$")
 FIRST_POLL_S, MAX_POLL_S = 1.0, 60.0
+MAX_POLL_TIMEOUT_S = 86_400.0  # a message not final after a day never will be: a bound, so a run always ends
 LOOKUP_SLACK_MS = 5 * 60 * 1000  # a found message may be stamped a little before our clock said we asked
 
 
@@ -65,6 +67,10 @@ class OptionsError(ValueError):
     def __init__(self, problems: Sequence[str]):
         self.problems = list(problems)
         super().__init__("invalid options for generate-conversations:\n" + "\n".join(f"  - {p}" for p in problems))
+
+
+class GenerateError(RuntimeError):
+    """A generation that cannot start (e.g. the workspace's spaces cannot be listed); the message says why."""
 
 
 @dataclass(frozen=True)
@@ -96,14 +102,16 @@ def validate(settings: Settings, opts: GenerateOptions) -> GenerateOptions:
         elif allow and sid not in allow:
             problems.append(f"--space {sid} is not in the workspace's allow list (workspaces[].space_ids); allowed: "
                             f"{', '.join(allow)}")
-    if not isinstance(opts.questions, int) or not 1 <= opts.questions <= MAX_QUESTIONS:
+    if not isinstance(opts.questions, int) or isinstance(opts.questions, bool) or not 1 <= opts.questions <= MAX_QUESTIONS:
         problems.append(f"--questions {opts.questions!r} is not allowed; allowed: 1 to {MAX_QUESTIONS} "
                         "(conversations started per space)")
     if opts.follow_ups not in ALLOWED_FOLLOW_UPS or isinstance(opts.follow_ups, bool):
         problems.append(f"--follow-ups {opts.follow_ups!r} is not allowed; allowed: 0, 1 or 2 "
                         "(follow-up questions per conversation)")
-    if not opts.poll_timeout_s > 0:
-        problems.append(f"--poll-timeout {opts.poll_timeout_s!r} is not allowed; allowed: seconds > 0")
+    if (not isinstance(opts.poll_timeout_s, (int, float)) or isinstance(opts.poll_timeout_s, bool)
+            or not 0 < opts.poll_timeout_s <= MAX_POLL_TIMEOUT_S):
+        problems.append(f"--poll-timeout {opts.poll_timeout_s!r} is not allowed; allowed: seconds, more than 0 and at "
+                        f"most {MAX_POLL_TIMEOUT_S:g} (a day)")
     if not isinstance(opts.questions_per_minute, int) or opts.questions_per_minute < 1:
         problems.append(f"questions_per_minute {opts.questions_per_minute!r} is not allowed; allowed: an integer >= 1")
     for name, value in (("asker_client_id_env", opts.asker_client_id_env),
@@ -130,24 +138,31 @@ def _text(value: Any) -> str:
 
 
 def space_questions(space: dict[str, Any]) -> list[Question]:
-    """The space's sample questions, then its benchmark questions (genie-api.md §2.5), without repeats."""
+    """The space's sample questions, then its benchmark questions (genie-api.md §2.5), without repeats. Whatever is
+    not shaped so (a serialized_space that is not a JSON object, a section or item of another type, a question that
+    is not text or is empty) gives no question: :func:`unusable_serialized_space` says why a space has none."""
     try:
-        raw = json.loads(space.get("serialized_space") or "{}")
+        raw = parse(space.get("serialized_space"))
     except ValueError:
-        return []
-    if not isinstance(raw, dict):
         return []
     out: list[Question] = []
     seen: set[str] = set()
-    sources = (("sample_question", (raw.get("config") or {}).get("sample_questions")),
-               ("benchmark", (raw.get("benchmarks") or {}).get("questions")))
-    for source, items in sources:
-        for item in items if isinstance(items, list) else []:
-            text = _text(item.get("question")) if isinstance(item, dict) else ""
+    for source, path in (("sample_question", ("config", "sample_questions")), ("benchmark", ("benchmarks", "questions"))):
+        for item in items_of(raw, path):
+            text = _text(item.get("question"))
             if text and text not in seen:
                 seen.add(text)
                 out.append(Question(text, source, item.get("id") if isinstance(item.get("id"), str) else None))
     return out
+
+
+def unusable_serialized_space(space: dict[str, Any]) -> str | None:
+    """Why the space's ``serialized_space`` cannot be read at all (None when it can, or when there is none)."""
+    try:
+        parse(space.get("serialized_space"))
+    except ValueError as exc:
+        return str(exc)
+    return None
 
 
 # -- pacing ---------------------------------------------------------------------------------------------
@@ -232,7 +247,11 @@ class Generator:
             return list(dict.fromkeys(self.opts.space_ids))
         if allow_list:
             return list(allow_list)
-        return [s["space_id"] for s in self.reader.list_spaces() if isinstance(s.get("space_id"), str)]
+        try:
+            return [s["space_id"] for s in self.reader.list_spaces() if isinstance(s.get("space_id"), str)]
+        except E.GenieApiError as exc:
+            raise GenerateError(f"cannot list the spaces of workspace {self.opts.workspace_id} (no --space given and "
+                                f"no allow list): {exc}") from None
 
     def run(self, space_ids: Iterable[str], sink: Callable[[list[dict[str, Any]]], None] | None = None) -> Outcome:
         """Ask in every space; ``sink`` gets each conversation's rows as soon as it is done (a crash loses at most one)."""
@@ -246,7 +265,9 @@ class Generator:
                 continue
             pool = space_questions(space)
             if not pool:
-                out.skipped_spaces[space_id] = "serialized_space has no sample questions or benchmarks"
+                unusable = unusable_serialized_space(space)
+                out.skipped_spaces[space_id] = (f"its serialized_space cannot be read: {unusable}" if unusable else
+                                                "serialized_space has no sample questions or benchmarks")
                 self._log(f"space {space_id}: skipped, {out.skipped_spaces[space_id]}")
                 continue
             out.spaces.append(space_id)
@@ -291,16 +312,18 @@ class Generator:
             try:
                 message = self._post(space_id, conversation_id, q.text)
             except E.GenieApiError as exc:
+                unsure = None
                 if outcome_unknown(exc):
-                    message = self._find(space_id, conversation_id, q.text, asked_at)
+                    message, unsure = self._find(space_id, conversation_id, q.text, asked_at)
                     if message is not None:
                         row["recovered"] = True
-                    elif attempt == 1:  # not created: asking again cannot ask twice
+                    elif attempt == 1 and unsure is None:  # not created: asking again cannot ask twice
                         self.pacer.sent()
                         self.pacer.wait()
                         continue
                 if message is None:
-                    row["error_type"], row["error_message"] = exc.error_type, str(exc)[:1000]
+                    why = f" (not asked again: {unsure})" if unsure else ""
+                    row["error_type"], row["error_message"] = exc.error_type, (str(exc)[:800] + why)[:1000]
             break
         self.pacer.sent()
         row["ask_ms"] = int((self._clock() - t0) * 1000)
@@ -318,29 +341,39 @@ class Generator:
         if conversation_id is None:
             body = self.asker.start_conversation(space_id, text)
             msg = body.get("message") if isinstance(body.get("message"), dict) else {}
-            return {**msg, "conversation_id": body["conversation_id"], "message_id": body["message_id"]}
+            return _message(msg, body["conversation_id"], body["message_id"])
         body = self.asker.create_message(space_id, conversation_id, text)
-        return {**body, "conversation_id": conversation_id, "message_id": body.get("message_id") or body["id"]}
+        return _message(body, conversation_id, body.get("message_id") or body["id"])
 
     def _find(self, space_id: str, conversation_id: str | None, text: str,
-              asked_at: dt.datetime) -> dict[str, Any] | None:
+              asked_at: dt.datetime) -> tuple[dict[str, Any] | None, str | None]:
         """The message a lost POST may have created: the asker's own, with this exact text, not one we already
-        have, created no earlier than the POST (less clock slack). None when there is none (or looking fails)."""
+        have, created no earlier than the POST (less clock slack); else None and, when it may exist all the same
+        (looking failed, or an item of this text has no usable id or creation time), why it cannot be told."""
         not_before = _ms(asked_at) - LOOKUP_SLACK_MS
+        unsure = None
         try:
-            conversations = [conversation_id] if conversation_id else [
-                c["conversation_id"] for c in self.asker.list_conversations(space_id, include_all=False)
-                if c.get("title") == text and c.get("conversation_id") not in self._known
-                and (c.get("created_timestamp") or 0) >= not_before]
+            conversations = [conversation_id] if conversation_id else []
+            for c in [] if conversation_id else self.asker.list_conversations(space_id, include_all=False):
+                if not isinstance(c, dict) or c.get("title") != text:
+                    continue
+                if not _hex(c.get("conversation_id")) or not _created(c):
+                    unsure = "a conversation listed with this question has no usable id or creation time"
+                elif c["conversation_id"] not in self._known and _created(c) >= not_before:
+                    conversations.append(c["conversation_id"])
             for cid in conversations:
                 for m in self.asker.list_conversation_messages(space_id, cid):
+                    if not isinstance(m, dict) or m.get("content") != text:
+                        continue
                     mid = m.get("message_id") or m.get("id")
-                    if (m.get("content") == text and mid not in self._known
-                            and (m.get("created_timestamp") or 0) >= not_before):
-                        return {**m, "conversation_id": cid, "message_id": mid}
+                    if not _hex(mid) or not _created(m):
+                        unsure = "a message listed with this question has no usable id or creation time"
+                    elif mid not in self._known and _created(m) >= not_before:
+                        return _message(m, cid, mid), None
         except E.GenieApiError as exc:
             self._log(f"space {space_id}: could not look for a question whose answer was lost: {exc}")
-        return None
+            return None, f"looking for it failed ({exc.error_type})"
+        return None, unsure
 
     def poll(self, row: dict[str, Any], t0: float) -> None:
         """GET the message until a final status or the timeout, backing off from 1 s to 60 s between polls."""
@@ -366,6 +399,25 @@ class Generator:
             row["polls"] += 1
             row["error_type"] = row["error_message"] = None
             row["last_status"] = msg.get("status")
+
+
+def _hex(value: Any) -> bool:
+    return isinstance(value, str) and bool(HEX32.match(value))
+
+
+def _created(item: dict[str, Any]) -> int:
+    """``created_timestamp`` (epoch ms) when it is one, else 0 (never recent enough to be taken for ours)."""
+    value = item.get("created_timestamp")
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+
+def _message(body: dict[str, Any], conversation_id: str, message_id: str) -> dict[str, Any]:
+    """What the generator keeps of a message in an answer: its ids, a status that is text, a creation time that is
+    epoch milliseconds (a field of another type is dropped, not stored: the poll reads the checked message)."""
+    status = body.get("status")
+    return {"conversation_id": conversation_id, "message_id": message_id,
+            "status": status if isinstance(status, str) else None,
+            "created_timestamp": _created(body) or None}
 
 
 # -- wiring helpers shared by the job and the command ------------------------------------------------------

@@ -3,12 +3,13 @@
 Used by ``genie-obs spaces promote --dry-run`` and by the ``mart_space_config_changes`` mart, so both say the same
 thing about a change. Plain Python, no Dagster.
 
-Matching rules, per section: items are matched by ``id`` first; items left over on both sides are then matched
-by their natural key (a table's or metric view's or SQL function's ``identifier``, a question's text, a join's
-left and right identifiers, a SQL snippet's alias or display name). A section without a natural key (text
-instructions: Genie allows at most one) pairs a single leftover item on each side. A matched pair whose content
-differs (ids and the order of arrays of ids aside) is *changed*, with the fields that differ; unmatched items
-are *added* or *removed*. Order of items never counts as a change (Genie sorts them by id).
+Matching rules, per section: items are matched by ``id`` first (an id used twice in a section identifies neither),
+then items equal but for their ids; items left over on both sides are then matched by their natural key (a table's
+or metric view's or SQL function's ``identifier``, a question's text, a join's left and right identifiers, a SQL
+snippet's alias or display name). A section without a natural key (text instructions: Genie allows at most one)
+pairs a single leftover item on each side. A matched pair whose content differs (ids and the order of arrays of ids
+aside) is *changed*, with the fields that differ; unmatched items are *added* or *removed*. Order of items never
+counts as a change (Genie sorts them by id).
 """
 
 from __future__ import annotations
@@ -27,8 +28,8 @@ def _lines(value: Any) -> str:
 
 
 def _join_key(item: Mapping[str, Any]) -> str | None:
-    left = (item.get("left") or {}).get("identifier")
-    right = (item.get("right") or {}).get("identifier")
+    left, right = (side.get("identifier") if isinstance(side := item.get(k), Mapping) else None
+                   for k in ("left", "right"))
     return f"{left} = {right}" if left and right else None
 
 
@@ -41,7 +42,8 @@ def _text(field_name: str) -> Callable[[Mapping[str, Any]], str | None]:
 
 
 def _snippet_key(item: Mapping[str, Any]) -> str | None:
-    return item.get("alias") or item.get("display_name") or None
+    key = item.get("alias") or item.get("display_name")
+    return str(key) if key else None
 
 
 @dataclass(frozen=True)
@@ -140,16 +142,54 @@ class SpaceDiff:
         return out or ["no change"]
 
 
+MAX_DEPTH = 64  # a real serialized_space nests about 6 levels; deeper is hostile (and would exhaust the stack)
+
+
 def parse(serialized: str | Mapping[str, Any] | None) -> dict[str, Any]:
-    """``serialized_space`` as a dict (a JSON string as the API returns it, or already parsed)."""
+    """``serialized_space`` as a dict (a JSON string as the API returns it, or already parsed). Anything else (another
+    JSON type, not JSON, not text, nested deeper than :data:`MAX_DEPTH`) is a ``ValueError`` saying which."""
     if serialized is None or serialized == "":
         return {}
     if isinstance(serialized, Mapping):
-        return dict(serialized)
-    value = json.loads(serialized)
-    if not isinstance(value, dict):
-        raise ValueError("serialized_space is not a JSON object")
+        value: Any = dict(serialized)
+    elif isinstance(serialized, str):
+        try:
+            value = json.loads(serialized)
+        except RecursionError:
+            raise ValueError("serialized_space is nested too deeply") from None
+        if not isinstance(value, dict):
+            raise ValueError(f"serialized_space is {json_kind(value)} in JSON, not an object")
+    else:
+        raise ValueError(f"serialized_space is {json_kind(serialized)}, not JSON text")
+    if _depth(value) > MAX_DEPTH:
+        raise ValueError(f"serialized_space is nested more than {MAX_DEPTH} levels deep")
     return value
+
+
+def json_kind(value: Any) -> str:
+    """What a JSON value is, in words: ``a string``, ``an array``, ..."""
+    for kind, name in ((bool, "a boolean"), (str, "a string"), (int, "a number"), (float, "a number"),
+                       (list, "an array"), (Mapping, "an object")):
+        if isinstance(value, kind):
+            return name
+    return "null" if value is None else type(value).__name__
+
+
+def _depth(value: Any) -> int:
+    """How deep lists and objects nest in ``value`` (without recursion)."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        node, level = stack.pop()
+        if isinstance(node, Mapping):
+            children: Any = node.values()
+        elif isinstance(node, list):
+            children = node
+        else:
+            continue
+        deepest = max(deepest, level)
+        if level <= MAX_DEPTH:
+            stack.extend((child, level + 1) for child in children)
+    return deepest
 
 
 def items_of(space: Mapping[str, Any], path: Sequence[str]) -> list[dict[str, Any]]:
@@ -180,20 +220,49 @@ def _changed_fields(old: Mapping[str, Any], new: Mapping[str, Any]) -> tuple[str
     return tuple(k for k in keys if _canonical(_without_ids(old.get(k))) != _canonical(_without_ids(new.get(k))))
 
 
+def _id(item: Mapping[str, Any]) -> str | None:
+    value = item.get("id")
+    return value if isinstance(value, str) and value else None
+
+
+def _unique_ids(items: list[dict[str, Any]]) -> set[str]:
+    counts: dict[str, int] = {}
+    for i in items:
+        if (key := _id(i)) is not None:
+            counts[key] = counts.get(key, 0) + 1
+    return {k for k, n in counts.items() if n == 1}
+
+
 def _match(section: Section, old: list[dict[str, Any]], new: list[dict[str, Any]]
            ) -> tuple[list[tuple[dict[str, Any], dict[str, Any]]], list[dict[str, Any]], list[dict[str, Any]]]:
     """(matched pairs, removed, added)."""
     pairs: list[tuple[dict[str, Any], dict[str, Any]]] = []
-    new_by_id = {i["id"]: i for i in new if i.get("id")}
+    # Only an id that is text and unique on both sides identifies an item (duplicates fall back to the natural key).
+    old_ids, new_ids = _unique_ids(old), _unique_ids(new)
+    new_by_id = {i["id"]: i for i in new if _id(i) in new_ids}
     old_left, used = [], set()
     for o in old:
-        n = new_by_id.get(o.get("id")) if o.get("id") else None
+        n = new_by_id.get(o["id"]) if _id(o) in old_ids else None
         if n is not None and id(n) not in used:
             pairs.append((o, n))
             used.add(id(n))
         else:
             old_left.append(o)
     new_left = [n for n in new if id(n) not in used]
+    # Then items equal but for their ids (also those without a natural key, e.g. a join whose side is malformed).
+    by_content: dict[str, list[dict[str, Any]]] = {}
+    for n in new_left:
+        by_content.setdefault(_canonical(_without_ids(n)), []).append(n)
+    still_old: list[dict[str, Any]] = []
+    for o in old_left:
+        same = by_content.get(_canonical(_without_ids(o)))
+        if same:
+            n = same.pop(0)
+            pairs.append((o, n))
+            used.add(id(n))
+        else:
+            still_old.append(o)
+    old_left, new_left = still_old, [n for n in new_left if id(n) not in used]
     if section.key is not None:
         by_key: dict[str, list[dict[str, Any]]] = {}
         for n in new_left:
