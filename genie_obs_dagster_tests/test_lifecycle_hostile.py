@@ -53,11 +53,14 @@ def _duplicate_table(c: dict[str, Any]) -> None:
     tables[0].setdefault("id", "0" * 32)
 
 
-HOSTILE_SOURCES: list[tuple[str, Callable[[dict[str, Any]], Any], str]] = [
-    ("a number", lambda a: {**a, "serialized_space": 5}, "serialized_space is a number, not JSON text"),
-    ("an array", lambda a: {**a, "serialized_space": "[1, 2]"}, "serialized_space is an array in JSON, not an object"),
+# Answers the client's check of a space (genie/client.py: space_body_problem) already refuses: a failed read (1).
+UNREADABLE_SOURCES: list[tuple[str, Callable[[dict[str, Any]], Any], str]] = [
+    ("a number", lambda a: {**a, "serialized_space": 5}, "space fields that are not text: serialized_space"),
     ("nested 100000 deep", lambda a: {**a, "serialized_space": "[" * 100_000 + "]" * 100_000},
-     "serialized_space is nested too deeply"),
+     "space serialized_space is nested too deeply to read"),
+]
+HOSTILE_SOURCES: list[tuple[str, Callable[[dict[str, Any]], Any], str]] = [
+    ("an array", lambda a: {**a, "serialized_space": "[1, 2]"}, "serialized_space is an array in JSON, not an object"),
     ("a string for the tables", with_config(lambda c: c["data_sources"].update(tables="sales.core.orders")),
      "data_sources.tables is a string, not an array"),
     ("a table that is not an object", with_config(lambda c: c["data_sources"]["tables"].append("sales.core.x")),
@@ -86,6 +89,11 @@ def test_a_hostile_source_space_is_refused_by_name_and_nothing_is_created(
         assert code == 1, (what, out, err)
         assert err.startswith(f"error: source space {source.space_id}: serialized_space") and expected in err, what
         assert "nothing written" in err and "created space" not in out, what
+    for what, change, expected in UNREADABLE_SOURCES:
+        rewrite_get_space(env, SRC, source.space_id, change)
+        code, out, err = run_cli(env, monkeypatch, capsys, *argv)
+        assert code == 1 and err.startswith(f"error: cannot read space {source.space_id} (--space)"), (what, err)
+        assert f"MALFORMED_RESPONSE HTTP 200: {expected}" in err and "created space" not in out, what
     # A get-space answer that is not a JSON object: the workspace failed (1), not a bad --space (2).
     rewrite_get_space(env, SRC, source.space_id, lambda _a: b"[1, 2]")
     code, _, err = run_cli(env, monkeypatch, capsys, *argv)
@@ -215,7 +223,7 @@ def test_restore_refuses_a_file_that_is_not_the_backup_asked_for(api_env_factory
     # The space's answer holds a serialized_space that is not JSON text: nothing to compare with, refused.
     rewrite_get_space(env, SRC, space.space_id, lambda a: {**a, "serialized_space": 5})
     code, err = restore(space, doc["config_hash"][:8])
-    assert code == 1 and "the workspace answered a serialized_space that is not JSON text (int)" in err
+    assert code == 1 and "MALFORMED_RESPONSE HTTP 200: space fields that are not text: serialized_space" in err
     # The space's answer lacks its etag: refused unless --force.
     rewrite_get_space(env, SRC, space.space_id, lambda a: {k: v for k, v in a.items() if k != "etag"})
     code, err = restore(space, doc["config_hash"][:8])
